@@ -1,0 +1,49 @@
+//! `lienthong demo`: the gateway plus the example provider agencies, so the README's first
+//! command works on a fresh, offline machine.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+
+use crate::cli::serve::{build_gateway, load_config, shutdown_signal, ServeArgs};
+use crate::cli::Common;
+
+pub fn run(common: &Common, args: &ServeArgs) -> anyhow::Result<i32> {
+    let config = load_config(common, args)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        let provider_addrs = crate::providers::listen_addresses(&config);
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        for addr in &provider_addrs {
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot start the example providers on {addr}"))?;
+            let mut rx = stop_rx.clone();
+            tokio::spawn(crate::providers::serve(listener, async move {
+                let _ = rx.changed().await;
+            }));
+        }
+        let gw = Arc::new(build_gateway(common, config)?);
+        let listener = tokio::net::TcpListener::bind(gw.config.gateway.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", gw.config.gateway.listen))?;
+        let addr = listener.local_addr()?;
+        println!(
+            "lienthong demo: gateway on http://{addr}, example providers on {}",
+            provider_addrs
+                .iter()
+                .map(|a| a.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        println!("  service catalogue: {}/services", gw.config.public_url());
+        for name in gw.catalogue().services.keys() {
+            println!("  {name}: {}?wsdl", gw.service_url(name));
+        }
+        crate::server::serve(gw, listener, shutdown_signal()).await?;
+        let _ = stop_tx.send(true);
+        Ok(0)
+    })
+}

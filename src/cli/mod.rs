@@ -1,0 +1,90 @@
+//! The `lienthong` command line: one file per subcommand.
+
+pub mod audit;
+pub mod check;
+pub mod demo;
+pub mod provider;
+pub mod serve;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "lienthong",
+    version,
+    about = "SOAP/XML interoperability gateway for agencies (LGSP)"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub common: Common,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every subcommand takes.
+#[derive(Debug, Clone, Args)]
+pub struct Common {
+    /// Gateway configuration file.
+    #[arg(
+        long,
+        global = true,
+        default_value = "conf/gateway.toml",
+        env = "LIENTHONG_CONFIG"
+    )]
+    pub config: PathBuf,
+    /// State directory: the SQLite audit store, generated keys.
+    #[arg(long, global = true, env = "LIENTHONG_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Audit store URL (overrides the configuration): a SQLite path or postgres://...
+    #[arg(long, global = true, env = "LIENTHONG_AUDIT_DB")]
+    pub audit_db: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the gateway.
+    Serve(serve::ServeArgs),
+    /// Run the gateway together with the example provider agencies (one command, offline).
+    Demo(serve::ServeArgs),
+    /// Load and check the configuration, every WSDL, XSD and mapping; list each problem.
+    Check,
+    /// Query the audit store.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
+    /// Run only the example provider agencies (used by tests and load scripts).
+    Provider {
+        #[arg(long, default_value = "127.0.0.1:9100")]
+        listen: SocketAddr,
+    },
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<i32> {
+    match cli.command {
+        Command::Serve(args) => serve::run(&cli.common, &args, false),
+        Command::Demo(args) => demo::run(&cli.common, &args),
+        Command::Check => check::run(&cli.common),
+        Command::Audit(cmd) => audit::run(&cli.common, cmd),
+        Command::Provider { listen } => provider::run(listen),
+    }
+}
+
+impl Common {
+    /// `--data-dir`, else `[gateway] data_dir`, else `data/`.
+    pub fn data_dir(&self, config: &crate::config::Config) -> PathBuf {
+        self.data_dir
+            .clone()
+            .or_else(|| config.gateway.data_dir.clone())
+            .unwrap_or_else(|| PathBuf::from("data"))
+    }
+
+    /// `--audit-db`, else `[audit] database`, else SQLite at `DATA_DIR/audit.db`.
+    pub fn audit_url(&self, config: &crate::config::Config) -> String {
+        self.audit_db
+            .clone()
+            .or_else(|| config.audit.database.clone())
+            .unwrap_or_else(|| self.data_dir(config).join("audit.db").display().to_string())
+    }
+}

@@ -1,0 +1,94 @@
+//! `lienthong serve`: load everything (refusing a bad configuration with every problem
+//! listed), open the audit store, listen, and shut down gracefully on SIGTERM / Ctrl-C.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::Args;
+
+use crate::audit::AuditLog;
+use crate::cli::Common;
+use crate::config::Config;
+use crate::pipeline::forward::Forwarder;
+use crate::registry::{Catalogue, Gateway};
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (overrides `[gateway] listen`).
+    #[arg(long)]
+    pub listen: Option<SocketAddr>,
+}
+
+/// Loads the configuration with the CLI's overrides applied.
+pub fn load_config(common: &Common, args: &ServeArgs) -> anyhow::Result<Config> {
+    let mut config = Config::load(&common.config).map_err(|p| anyhow::anyhow!("{p}"))?;
+    if let Some(listen) = args.listen {
+        config.gateway.listen = listen;
+    }
+    config.gateway.data_dir = Some(common.data_dir(&config));
+    Ok(config)
+}
+
+/// Builds the gateway from a loaded configuration.
+pub fn build_gateway(common: &Common, config: Config) -> anyhow::Result<Gateway> {
+    let data_dir = common.data_dir(&config);
+    std::fs::create_dir_all(&data_dir)
+        .with_context(|| format!("cannot create {}", data_dir.display()))?;
+    let catalogue = Catalogue::load(&config).map_err(|p| anyhow::anyhow!("{p}"))?;
+    let audit_url = common.audit_url(&config);
+    let audit = AuditLog::open(&audit_url, &config.gateway.node_id, &config.audit)
+        .with_context(|| format!("cannot open the audit store {audit_url}"))?;
+    let security = crate::wssec::Engine::new();
+    let forwarder =
+        Forwarder::new(config.limits.max_response_bytes).context("cannot set up TLS")?;
+    Ok(Gateway::new(config, catalogue, security, forwarder, audit))
+}
+
+pub fn run(common: &Common, args: &ServeArgs, quiet: bool) -> anyhow::Result<i32> {
+    let config = load_config(common, args)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        let gw = Arc::new(build_gateway(common, config)?);
+        let listener = tokio::net::TcpListener::bind(gw.config.gateway.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", gw.config.gateway.listen))?;
+        let addr = listener.local_addr()?;
+        announce(&gw, addr, quiet);
+        crate::server::serve(gw, listener, shutdown_signal()).await?;
+        Ok(0)
+    })
+}
+
+fn announce(gw: &Gateway, addr: SocketAddr, quiet: bool) {
+    log::info!("listening on {addr}");
+    if quiet {
+        return;
+    }
+    println!("lienthong listening on http://{addr}");
+    println!("  service catalogue: {}/services", gw.config.public_url());
+    for name in gw.catalogue().services.keys() {
+        println!("  {name}: {}?wsdl", gw.service_url(name));
+    }
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+    log::info!("shutdown requested");
+}

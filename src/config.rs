@@ -1,0 +1,383 @@
+//! `conf/gateway.toml` parsed into a typed [`Config`] in one step.
+//!
+//! Unknown keys are errors (`deny_unknown_fields` everywhere): a misspelt limit silently
+//! ignored is a limit not enforced. Relative paths are resolved against the directory of
+//! the configuration file, so the gateway behaves the same from any working directory.
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::model::{AgencyCode, ServiceName};
+use crate::problem::{Problem, Problems};
+use crate::xml::limits::XmlLimits;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file this was read from.
+    pub path: PathBuf,
+    /// Directory relative paths in the file are resolved against.
+    pub base_dir: PathBuf,
+    pub gateway: GatewaySection,
+    pub limits: Limits,
+    pub audit: crate::audit::AuditConfig,
+    pub security: crate::wssec::SecurityConfig,
+    pub agencies: Vec<Agency>,
+    pub services: Vec<ServiceConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    gateway: GatewaySection,
+    #[serde(default)]
+    limits: Limits,
+    #[serde(default)]
+    audit: crate::audit::AuditConfig,
+    #[serde(default)]
+    security: crate::wssec::SecurityConfig,
+    #[serde(default)]
+    agencies: Vec<Spanned<Agency>>,
+    #[serde(default)]
+    services: Vec<Spanned<ServiceConfig>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GatewaySection {
+    /// Where the SOAP endpoints listen. Loopback unless told otherwise.
+    pub listen: SocketAddr,
+    /// The address consumers use, written into published WSDLs. Default: `http://LISTEN`.
+    pub public_url: Option<String>,
+    /// Name of this node in a cluster; each node keeps its own audit chain.
+    pub node_id: String,
+    /// State directory (audit database, generated keys). The CLI's `--data-dir` wins.
+    pub data_dir: Option<PathBuf>,
+    /// XML catalog mapping absolute import URLs to local files; nothing is ever fetched.
+    pub catalog: Option<PathBuf>,
+}
+
+impl Default for GatewaySection {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: None,
+            node_id: "node-1".into(),
+            data_dir: None,
+            catalog: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Largest request body accepted, checked before buffering (413 beyond it).
+    pub max_request_bytes: usize,
+    /// Largest total size of the request's HTTP header block.
+    pub max_header_bytes: usize,
+    /// Whole-exchange deadline, upload included (defeats slow-loris uploads).
+    pub request_timeout_ms: u64,
+    /// Exchanges in flight at once; beyond it callers get a Server fault at once (503).
+    pub max_concurrent_requests: usize,
+    /// Largest provider answer read back.
+    pub max_response_bytes: usize,
+    /// XML nesting depth of a message.
+    pub max_depth: usize,
+    /// Elements in one message.
+    pub max_elements: usize,
+    /// Attributes (namespace declarations included) on one element.
+    pub max_attributes: usize,
+    /// Bytes in one text node or attribute value.
+    pub max_value_bytes: usize,
+}
+
+impl Limits {
+    pub fn xml(&self) -> XmlLimits {
+        XmlLimits {
+            max_depth: self.max_depth,
+            max_elements: self.max_elements,
+            max_attributes: self.max_attributes,
+            max_value_bytes: self.max_value_bytes,
+        }
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_request_bytes: 10 * 1024 * 1024,
+            max_header_bytes: 16 * 1024,
+            request_timeout_ms: 30_000,
+            max_concurrent_requests: 512,
+            max_response_bytes: 32 * 1024 * 1024,
+            max_depth: XmlLimits::default().max_depth,
+            max_elements: XmlLimits::default().max_elements,
+            max_attributes: XmlLimits::default().max_attributes,
+            max_value_bytes: XmlLimits::default().max_value_bytes,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Agency {
+    pub code: AgencyCode,
+    pub name: String,
+    /// Certificates registered for this agency (PEM), for IssuerSerial/Thumbprint/SKI key
+    /// references and pinning.
+    #[serde(default)]
+    pub certificates: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceConfig {
+    pub name: ServiceName,
+    /// The agency that provides the service.
+    pub provider_agency: AgencyCode,
+    /// The WSDL describing the contract (its imports are followed).
+    pub wsdl: PathBuf,
+    /// Where the provider's endpoint is; `http://` or `https://`.
+    pub endpoint: String,
+    #[serde(default = "default_timeout_ms")]
+    pub timeout_ms: u64,
+    #[serde(default)]
+    pub validate: ValidatePolicy,
+    #[serde(default)]
+    pub security: crate::wssec::ServicePolicy,
+    /// Who may call what. No grant, no call.
+    #[serde(default)]
+    pub grants: Vec<Grant>,
+    #[serde(default)]
+    pub mappings: Vec<crate::mapping::Binding>,
+}
+
+fn default_timeout_ms() -> u64 {
+    10_000
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ValidatePolicy {
+    pub request: bool,
+    pub response: bool,
+}
+
+impl Default for ValidatePolicy {
+    fn default() -> Self {
+        Self {
+            request: true,
+            response: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Grant {
+    pub consumer: AgencyCode,
+    /// Operation names, or `"*"` for all operations of the service.
+    pub operations: Vec<String>,
+}
+
+impl Grant {
+    pub fn allows(&self, operation: &str) -> bool {
+        self.operations.iter().any(|o| o == "*" || o == operation)
+    }
+}
+
+impl Config {
+    /// Reads and checks the file; every problem found is reported, each with its line.
+    pub fn load(path: &Path) -> Result<Config, Problems> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Problems(vec![Problem::file(path, format!("cannot read: {e}"))]))?;
+        Self::parse(path, &text)
+    }
+
+    pub fn parse(path: &Path, text: &str) -> Result<Config, Problems> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| {
+            let line = e
+                .span()
+                .map(|s| crate::xml::line_of(text.as_bytes(), s.start))
+                .unwrap_or(1);
+            Problems(vec![Problem::at(
+                path,
+                line,
+                e.message().trim().to_string(),
+            )])
+        })?;
+        let base_dir = path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."));
+        let line = |span: std::ops::Range<usize>| crate::xml::line_of(text.as_bytes(), span.start);
+
+        let mut problems = Vec::new();
+        let mut codes = HashSet::new();
+        for a in &raw.agencies {
+            if !codes.insert(a.get_ref().code.clone()) {
+                problems.push(Problem::at(
+                    path,
+                    line(a.span()),
+                    format!("agency {} is declared twice", a.get_ref().code),
+                ));
+            }
+        }
+        let mut names = HashSet::new();
+        for s in &raw.services {
+            let svc = s.get_ref();
+            let at = line(s.span());
+            if !names.insert(svc.name.clone()) {
+                problems.push(Problem::at(
+                    path,
+                    at,
+                    format!("service {} is declared twice", svc.name),
+                ));
+            }
+            if !codes.contains(&svc.provider_agency) {
+                problems.push(Problem::at(
+                    path,
+                    at,
+                    format!(
+                        "service {}: provider_agency {} is not a declared agency",
+                        svc.name, svc.provider_agency
+                    ),
+                ));
+            }
+            if !(svc.endpoint.starts_with("http://") || svc.endpoint.starts_with("https://")) {
+                problems.push(Problem::at(
+                    path,
+                    at,
+                    format!(
+                        "service {}: endpoint must be an http:// or https:// URL",
+                        svc.name
+                    ),
+                ));
+            }
+            for g in &svc.grants {
+                if !codes.contains(&g.consumer) {
+                    problems.push(Problem::at(
+                        path,
+                        at,
+                        format!(
+                            "service {}: grant to {} which is not a declared agency",
+                            svc.name, g.consumer
+                        ),
+                    ));
+                }
+            }
+        }
+        if !problems.is_empty() {
+            return Err(Problems(problems));
+        }
+
+        let resolve = |p: &Path| -> PathBuf {
+            if p.is_absolute() {
+                p.to_path_buf()
+            } else {
+                base_dir.join(p)
+            }
+        };
+        let mut gateway = raw.gateway;
+        gateway.catalog = gateway.catalog.as_deref().map(resolve);
+        gateway.data_dir = gateway.data_dir.as_deref().map(resolve);
+        let agencies = raw
+            .agencies
+            .into_iter()
+            .map(|a| {
+                let mut a = a.into_inner();
+                a.certificates = a.certificates.iter().map(|p| resolve(p)).collect();
+                a
+            })
+            .collect();
+        let services = raw
+            .services
+            .into_iter()
+            .map(|s| {
+                let mut s = s.into_inner();
+                s.wsdl = resolve(&s.wsdl);
+                for m in &mut s.mappings {
+                    m.resolve_paths(&base_dir);
+                }
+                s
+            })
+            .collect();
+        let mut security = raw.security;
+        security.resolve_paths(&base_dir);
+        Ok(Config {
+            path: path.to_path_buf(),
+            base_dir,
+            gateway,
+            limits: raw.limits,
+            audit: raw.audit,
+            security,
+            agencies,
+            services,
+        })
+    }
+
+    /// The URL written into published WSDLs.
+    pub fn public_url(&self) -> String {
+        match &self.gateway.public_url {
+            Some(u) => u.trim_end_matches('/').to_string(),
+            None => format!("http://{}", self.gateway.listen),
+        }
+    }
+
+    pub fn agency(&self, code: &AgencyCode) -> Option<&Agency> {
+        self.agencies.iter().find(|a| &a.code == code)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+[[agencies]]
+code = "000.00.00.H30"
+name = "UBND tỉnh"
+
+[[services]]
+name = "civil-status"
+provider_agency = "000.00.00.H30"
+wsdl = "../wsdl/x.wsdl"
+endpoint = "http://127.0.0.1:9000/x"
+grants = [{ consumer = "000.00.00.H30", operations = ["*"] }]
+"#;
+
+    #[test]
+    fn parses_and_resolves_relative_paths() {
+        let c = Config::parse(Path::new("conf/gateway.toml"), MINIMAL).unwrap();
+        assert_eq!(c.services[0].wsdl, Path::new("conf/../wsdl/x.wsdl"));
+        assert!(c.services[0].grants[0].allows("Anything"));
+        assert_eq!(c.public_url(), "http://127.0.0.1:8080");
+    }
+
+    #[test]
+    fn unknown_key_is_refused_with_its_line() {
+        let text = format!("{MINIMAL}\n[limits]\nmax_reqest_bytes = 5\n");
+        let err = Config::parse(Path::new("g.toml"), &text).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.starts_with("g.toml:14:"), "{msg}");
+        assert!(msg.contains("max_reqest_bytes"), "{msg}");
+    }
+
+    #[test]
+    fn bad_agency_code_and_unknown_provider_are_refused() {
+        let text = MINIMAL.replace(
+            "provider_agency = \"000.00.00.H30\"",
+            "provider_agency = \"000.00.00.H31\"",
+        );
+        let err = Config::parse(Path::new("g.toml"), &text).unwrap_err();
+        assert!(err.to_string().contains("not a declared agency"), "{err}");
+        let text = MINIMAL.replace("code = \"000.00.00.H30\"", "code = \"H30\"");
+        let err = Config::parse(Path::new("g.toml"), &text).unwrap_err();
+        assert!(err.to_string().contains("g.toml:3:"), "{err}");
+    }
+}

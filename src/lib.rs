@@ -1,0 +1,47 @@
+//! lienthong: a SOAP/XML interoperability gateway for a ministry or a province (an LGSP).
+//!
+//! # The request pipeline
+//!
+//! Every exchange runs the stages of [`pipeline`] in this order, each a module of its own:
+//!
+//! ```text
+//! receive -> envelope -> dispatch -> verify -> authorise -> validate -> map
+//!         -> forward -> (validate, map the answer) -> sign -> audit -> respond
+//! ```
+//!
+//! A stage returns `Result<_, PipelineError>`; [`fault`] turns any error into the SOAP 1.1
+//! or 1.2 fault the caller receives, and the audit record is written before any answer
+//! leaves the gateway (fail closed).
+//!
+//! # Layout
+//!
+//! - [`config`]: `conf/gateway.toml` parsed into a typed [`config::Config`] in one step.
+//! - [`model`]: the small shared vocabulary (agency codes, service names, SOAP versions).
+//! - [`xml`]: namespaces, QNames, the hardened parser limits, an escaping writer.
+//! - [`wsdl`]: WSDL 1.1 / XSD loading with an XML catalog, operation dispatch tables, and
+//!   publishing (`?wsdl`, `?xsd=`) with the gateway's own address.
+//! - [`wssec`]: WS-Security through libxmlsec1: verify callers, sign what the gateway sends.
+//! - [`schema`]: XSD validation through libxml2.
+//! - [`mapping`]: translation between agencies' schemas (rules or XSLT).
+//! - [`audit`]: the tamper-evident exchange log (SQLite or PostgreSQL through diesel).
+//! - [`server`]: listener, limits, routing, graceful shutdown.
+//! - [`web`]: the auditor's HTTP API and page.
+//! - [`providers`]: example provider agencies used by `lienthong demo` and the tests.
+//! - [`cli`]: one file per subcommand.
+
+pub mod audit;
+pub mod cli;
+pub mod config;
+pub mod fault;
+pub mod mapping;
+pub mod model;
+pub mod pipeline;
+pub mod problem;
+pub mod providers;
+pub mod registry;
+pub mod schema;
+pub mod server;
+pub mod web;
+pub mod wsdl;
+pub mod wssec;
+pub mod xml;

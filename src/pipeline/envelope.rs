@@ -1,0 +1,550 @@
+//! Stage 2, envelope: full recognition of the SOAP envelope before anything acts on it.
+//!
+//! One hardened pass with quick-xml over the raw bytes (DOMAIN.md, receiving rules 2, 4-6):
+//! strictly UTF-8, no DOCTYPE, entity, processing instruction or trailing content; bounded
+//! depth, element count, attributes and value sizes (an iterative walk, so attacker depth
+//! costs no stack); `Envelope` = optional `Header`, then exactly one `Body` with exactly one
+//! child; no SOAP Envelope/Header/Body element anywhere else. The result records byte
+//! spans, so later stages cut the original bytes rather than re-serialise a tree.
+
+use std::ops::Range;
+
+use bytes::Bytes;
+use quick_xml::events::Event;
+use quick_xml::name::{PrefixDeclaration, ResolveResult};
+use quick_xml::NsReader;
+
+use crate::model::SoapVersion;
+use crate::xml::limits::XmlLimits;
+use crate::xml::{ns, QName};
+
+#[derive(Debug, thiserror::Error)]
+pub enum EnvelopeError {
+    #[error("the message is not well-formed XML: {0}")]
+    Malformed(String),
+    #[error("the message is not UTF-8")]
+    NotUtf8,
+    #[error("DOCTYPE is not allowed in SOAP messages")]
+    Doctype,
+    #[error("processing instructions are not allowed in SOAP messages")]
+    ProcessingInstruction,
+    #[error("entity references are not allowed in SOAP messages")]
+    Entity,
+    #[error("the message exceeds the {0} limit")]
+    Limit(&'static str),
+    #[error("the message is not a SOAP envelope: {0}")]
+    NotAnEnvelope(String),
+    #[error("{0}")]
+    VersionMismatch(String),
+    #[error("header {0} is mandatory (mustUnderstand) but not understood by the gateway")]
+    MustUnderstand(String),
+    #[error("the SOAP Body must hold exactly one element (WS-I BP R2201)")]
+    BodyChildren,
+}
+
+/// The start of an element inside the original bytes.
+#[derive(Debug, Clone)]
+pub struct ElementSpan {
+    pub name: QName,
+    /// The whole element, start tag to end tag.
+    pub range: Range<usize>,
+    /// Byte offset just after the element's tag name in its start tag: where inherited
+    /// namespace declarations are inserted to make the element stand alone.
+    pub name_end: usize,
+    /// Prefixes the element declares itself (`""` for the default namespace).
+    pub own_prefixes: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct HeaderBlock {
+    pub span: ElementSpan,
+    pub must_understand: bool,
+    /// True when `actor`/`role` addresses the gateway (absent, `next`, or ultimate receiver).
+    pub targets_gateway: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Envelope {
+    pub version: SoapVersion,
+    pub bytes: Bytes,
+    /// Namespace declarations in scope for header blocks (Envelope's, then Header's).
+    pub header_scope: Vec<(String, String)>,
+    pub headers: Vec<HeaderBlock>,
+    /// Namespace declarations in scope for the Body's child (Envelope's, then Body's).
+    pub body_scope: Vec<(String, String)>,
+    pub body: ElementSpan,
+    /// The Body's one child element.
+    pub payload: ElementSpan,
+}
+
+/// Header blocks the gateway processes itself; any other `mustUnderstand` block addressed
+/// to it is a MustUnderstand fault (SOAP 1.1 §4.2.3, SOAP 1.2 Part 1 §5.2.3).
+const UNDERSTOOD: &[(&str, &str)] = &[
+    (ns::WSSE, "Security"),
+    (ns::WSA, "Action"),
+    (ns::WSA, "MessageID"),
+    (ns::WSA, "To"),
+    (ns::WSA, "ReplyTo"),
+    (ns::WSA, "From"),
+    (ns::WSA, "RelatesTo"),
+];
+
+impl Envelope {
+    /// The Body's child as a standalone XML document (inherited namespaces declared on it).
+    pub fn payload_document(&self) -> Vec<u8> {
+        standalone(&self.bytes, &self.payload, &self.body_scope)
+    }
+
+    /// A header block as a standalone element.
+    pub fn header_document(&self, block: &HeaderBlock) -> Vec<u8> {
+        standalone(&self.bytes, &block.span, &self.header_scope)
+    }
+
+    pub fn is_fault(&self) -> bool {
+        self.payload.name.is(self.version.envelope_ns(), "Fault")
+    }
+
+    pub fn header(&self, ns: &str, local: &str) -> impl Iterator<Item = &HeaderBlock> {
+        let (ns, local) = (ns.to_string(), local.to_string());
+        self.headers
+            .iter()
+            .filter(move |h| h.span.name.is(&ns, &local))
+    }
+}
+
+/// Copies `span` out of `bytes`, declaring on its start tag each namespace in `scope` it
+/// does not declare itself, so the copy means what it meant in place.
+fn standalone(bytes: &[u8], span: &ElementSpan, scope: &[(String, String)]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(span.range.len() + 128);
+    out.extend_from_slice(&bytes[span.range.start..span.name_end]);
+    let mut seen: Vec<&str> = span.own_prefixes.iter().map(String::as_str).collect();
+    // Later declarations (inner elements) shadow earlier ones: walk the scope backwards.
+    for (prefix, uri) in scope.iter().rev() {
+        if seen.contains(&prefix.as_str()) {
+            continue;
+        }
+        seen.push(prefix);
+        let uri = crate::xml::escape::text(uri);
+        if prefix.is_empty() {
+            out.extend_from_slice(format!(" xmlns=\"{uri}\"").as_bytes());
+        } else {
+            out.extend_from_slice(format!(" xmlns:{prefix}=\"{uri}\"").as_bytes());
+        }
+    }
+    out.extend_from_slice(&bytes[span.name_end..span.range.end]);
+    out
+}
+
+/// Builds an envelope around already-standalone header blocks and payload.
+pub fn build(version: SoapVersion, headers: &[Vec<u8>], payload: &[u8]) -> Vec<u8> {
+    let payload = strip_xml_declaration(payload);
+    let mut out = Vec::with_capacity(payload.len() + 256);
+    out.extend_from_slice(br#"<?xml version="1.0" encoding="UTF-8"?>"#);
+    out.extend_from_slice(
+        format!(r#"<soap:Envelope xmlns:soap="{}">"#, version.envelope_ns()).as_bytes(),
+    );
+    if !headers.is_empty() {
+        out.extend_from_slice(b"<soap:Header>");
+        for h in headers {
+            out.extend_from_slice(strip_xml_declaration(h));
+        }
+        out.extend_from_slice(b"</soap:Header>");
+    }
+    out.extend_from_slice(b"<soap:Body>");
+    out.extend_from_slice(payload);
+    out.extend_from_slice(b"</soap:Body></soap:Envelope>");
+    out
+}
+
+fn strip_xml_declaration(doc: &[u8]) -> &[u8] {
+    let trimmed = doc.trim_ascii_start();
+    if trimmed.starts_with(b"<?xml") {
+        if let Some(end) = trimmed.windows(2).position(|w| w == b"?>") {
+            return trimmed[end + 2..].trim_ascii_start();
+        }
+    }
+    trimmed
+}
+
+/// Parses and checks a message. `expected` is the version the content type announced.
+pub fn parse(
+    bytes: Bytes,
+    expected: SoapVersion,
+    limits: &XmlLimits,
+) -> Result<Envelope, EnvelopeError> {
+    let text = std::str::from_utf8(&bytes).map_err(|_| EnvelopeError::NotUtf8)?;
+    let mut reader = NsReader::from_str(text);
+    reader.config_mut().check_end_names = true;
+
+    // One entry per open element: its slot and where it started.
+    let mut stack: Vec<(Slot, usize)> = Vec::new();
+    let mut elements = 0usize;
+    let mut version = None;
+    let mut saw_root = false;
+    let mut saw_header = false;
+    let mut header_scope = Vec::new();
+    let mut body_scope = Vec::new();
+    let mut envelope_decls = Vec::new();
+    let mut headers: Vec<HeaderBlock> = Vec::new();
+    let mut body: Option<ElementSpan> = None;
+    let mut payload: Option<ElementSpan> = None;
+    let mut pending_header: Option<(ElementSpan, bool, bool)> = None;
+
+    loop {
+        let start = reader.buffer_position() as usize;
+        let (resolved, event) = reader
+            .read_resolved_event()
+            .map_err(|e| EnvelopeError::Malformed(e.to_string()))?;
+        let resolved_ns = match &resolved {
+            ResolveResult::Bound(n) => Some(n.0.to_string()),
+            ResolveResult::Unbound => Some(String::new()),
+            ResolveResult::Unknown(p) => {
+                return Err(EnvelopeError::Malformed(format!(
+                    "prefix `{p}` is not declared"
+                )))
+            }
+        };
+        let end = reader.buffer_position() as usize;
+        match event {
+            Event::Decl(d) => {
+                if let Some(enc) = d.encoding() {
+                    let enc = enc.map_err(|e| EnvelopeError::Malformed(e.to_string()))?;
+                    if !enc.eq_ignore_ascii_case("utf-8") {
+                        return Err(EnvelopeError::NotUtf8);
+                    }
+                }
+            }
+            Event::DocType(_) => return Err(EnvelopeError::Doctype),
+            Event::PI(_) => return Err(EnvelopeError::ProcessingInstruction),
+            Event::GeneralRef(r) => {
+                // Character references and the five predefined entities are plain text;
+                // anything else names an entity that could only come from a DTD.
+                let predefined = matches!(&*r, "lt" | "gt" | "amp" | "quot" | "apos");
+                if !(r.is_char_ref() || predefined) {
+                    return Err(EnvelopeError::Entity);
+                }
+            }
+            Event::Text(t) => {
+                if t.len() > limits.max_value_bytes {
+                    return Err(EnvelopeError::Limit("text size"));
+                }
+                if stack.is_empty() && !t.bytes().all(|b| b.is_ascii_whitespace()) {
+                    return Err(EnvelopeError::Malformed(
+                        "text outside the root element".into(),
+                    ));
+                }
+                if matches!(
+                    stack.last(),
+                    Some((Slot::Envelope | Slot::Header | Slot::Body, _))
+                ) && !t.bytes().all(|b| b.is_ascii_whitespace())
+                {
+                    return Err(EnvelopeError::NotAnEnvelope(
+                        "text directly inside Envelope, Header or Body".into(),
+                    ));
+                }
+            }
+            Event::CData(c) => {
+                if c.len() > limits.max_value_bytes {
+                    return Err(EnvelopeError::Limit("text size"));
+                }
+                if matches!(
+                    stack.last(),
+                    None | Some((Slot::Envelope | Slot::Header | Slot::Body, _))
+                ) {
+                    return Err(EnvelopeError::NotAnEnvelope("misplaced CDATA".into()));
+                }
+            }
+            Event::Comment(_) => {}
+            Event::Start(ref e) | Event::Empty(ref e) => {
+                let is_empty = matches!(event, Event::Empty(_));
+                elements += 1;
+                if elements > limits.max_elements {
+                    return Err(EnvelopeError::Limit("element count"));
+                }
+                if stack.len() + 1 > limits.max_depth {
+                    return Err(EnvelopeError::Limit("nesting depth"));
+                }
+                let local = e.local_name().as_ref().to_string();
+                let ns_uri = resolved_ns.unwrap_or_default();
+                let name = QName::new(ns_uri, local);
+                let mut decls = Vec::new();
+                let mut attrs = Vec::new();
+                let mut count = 0usize;
+                for a in e.attributes() {
+                    let a = a.map_err(|e| EnvelopeError::Malformed(e.to_string()))?;
+                    count += 1;
+                    if count > limits.max_attributes {
+                        return Err(EnvelopeError::Limit("attribute count"));
+                    }
+                    if a.value.len() > limits.max_value_bytes {
+                        return Err(EnvelopeError::Limit("attribute size"));
+                    }
+                    if a.value.contains('&') {
+                        check_references(&a.value)?;
+                    }
+                    match a.key.as_namespace_binding() {
+                        Some(PrefixDeclaration::Default) => {
+                            decls.push((String::new(), a.value.to_string()))
+                        }
+                        Some(PrefixDeclaration::Named(p)) => {
+                            decls.push((p.to_string(), a.value.to_string()))
+                        }
+                        None => {
+                            let (ans, alocal) = reader.resolver().resolve_attribute(a.key);
+                            let ans = match ans {
+                                ResolveResult::Bound(n) => n.0.to_string(),
+                                _ => String::new(),
+                            };
+                            attrs.push((ans, alocal.as_ref().to_string(), a.value.to_string()));
+                        }
+                    }
+                }
+                let name_end = start + 1 + e.name().as_ref().len();
+                let own_prefixes: Vec<String> = decls.iter().map(|(p, _)| p.clone()).collect();
+                let parent = stack.last().map(|(s, _)| *s);
+                let slot = match parent {
+                    None => {
+                        if saw_root {
+                            return Err(EnvelopeError::Malformed(
+                                "more than one root element".into(),
+                            ));
+                        }
+                        saw_root = true;
+                        if name.local != "Envelope" {
+                            return Err(EnvelopeError::NotAnEnvelope(format!(
+                                "root element is {name}"
+                            )));
+                        }
+                        let v = match name.ns.as_str() {
+                            ns::SOAP11_ENV => SoapVersion::V11,
+                            ns::SOAP12_ENV => SoapVersion::V12,
+                            other => {
+                                return Err(EnvelopeError::VersionMismatch(format!(
+                                    "unsupported envelope namespace `{other}`"
+                                )))
+                            }
+                        };
+                        if v != expected {
+                            return Err(EnvelopeError::VersionMismatch(format!(
+                                "a SOAP {} envelope was sent with the SOAP {} content type",
+                                v.label(),
+                                expected.label()
+                            )));
+                        }
+                        version = Some(v);
+                        envelope_decls = decls.clone();
+                        Slot::Envelope
+                    }
+                    Some(Slot::Envelope) => {
+                        let env_ns = expected.envelope_ns();
+                        if name.is(env_ns, "Header") && !saw_header && body.is_none() {
+                            saw_header = true;
+                            header_scope = envelope_decls.clone();
+                            header_scope.extend(decls.iter().cloned());
+                            Slot::Header
+                        } else if name.is(env_ns, "Body") && body.is_none() {
+                            body_scope = envelope_decls.clone();
+                            body_scope.extend(decls.iter().cloned());
+                            body = Some(ElementSpan {
+                                name: name.clone(),
+                                range: start..end,
+                                name_end,
+                                own_prefixes: own_prefixes.clone(),
+                            });
+                            Slot::Body
+                        } else {
+                            return Err(EnvelopeError::NotAnEnvelope(format!(
+                                "unexpected {name} in Envelope (expected an optional Header, then one Body)"
+                            )));
+                        }
+                    }
+                    Some(Slot::Header) => {
+                        check_not_soap(&name)?;
+                        let (must_understand, targets_gateway) = header_flags(expected, &attrs);
+                        pending_header = Some((
+                            ElementSpan {
+                                name: name.clone(),
+                                range: start..end,
+                                name_end,
+                                own_prefixes: own_prefixes.clone(),
+                            },
+                            must_understand,
+                            targets_gateway,
+                        ));
+                        Slot::HeaderBlock
+                    }
+                    Some(Slot::Body) => {
+                        if payload.is_some() {
+                            return Err(EnvelopeError::BodyChildren);
+                        }
+                        if name.ns == expected.envelope_ns() && name.local != "Fault" {
+                            return Err(EnvelopeError::NotAnEnvelope(format!(
+                                "{name} inside Body"
+                            )));
+                        }
+                        payload = Some(ElementSpan {
+                            name: name.clone(),
+                            range: start..end,
+                            name_end,
+                            own_prefixes: own_prefixes.clone(),
+                        });
+                        Slot::Payload
+                    }
+                    Some(Slot::HeaderBlock | Slot::Payload | Slot::Deep) => {
+                        check_not_soap(&name)?;
+                        Slot::Deep
+                    }
+                };
+                if is_empty {
+                    close(
+                        slot,
+                        end,
+                        &mut body,
+                        &mut payload,
+                        &mut pending_header,
+                        &mut headers,
+                    );
+                } else {
+                    stack.push((slot, start));
+                }
+            }
+            Event::End(_) => {
+                let (slot, _) = stack
+                    .pop()
+                    .ok_or_else(|| EnvelopeError::Malformed("unbalanced end tag".into()))?;
+                close(
+                    slot,
+                    end,
+                    &mut body,
+                    &mut payload,
+                    &mut pending_header,
+                    &mut headers,
+                );
+            }
+            Event::Eof => break,
+        }
+    }
+    if !stack.is_empty() {
+        return Err(EnvelopeError::Malformed(
+            "unexpected end of document".into(),
+        ));
+    }
+    let version = version.ok_or_else(|| EnvelopeError::NotAnEnvelope("empty document".into()))?;
+    let body = body.ok_or_else(|| EnvelopeError::NotAnEnvelope("no Body".into()))?;
+    let payload = payload.ok_or(EnvelopeError::BodyChildren)?;
+    for h in &headers {
+        let understood = UNDERSTOOD.iter().any(|(n, l)| h.span.name.is(n, l));
+        if h.must_understand && h.targets_gateway && !understood {
+            return Err(EnvelopeError::MustUnderstand(h.span.name.to_string()));
+        }
+    }
+    Ok(Envelope {
+        version,
+        bytes,
+        header_scope,
+        headers,
+        body_scope,
+        body,
+        payload,
+    })
+}
+
+/// Where an open element sits in the envelope's structure.
+#[derive(Clone, Copy, PartialEq)]
+enum Slot {
+    Envelope,
+    Header,
+    HeaderBlock,
+    Body,
+    Payload,
+    Deep,
+}
+
+/// Records where an element ends once its end tag (or empty tag) has been read.
+fn close(
+    slot: Slot,
+    end: usize,
+    body: &mut Option<ElementSpan>,
+    payload: &mut Option<ElementSpan>,
+    pending_header: &mut Option<(ElementSpan, bool, bool)>,
+    headers: &mut Vec<HeaderBlock>,
+) {
+    match slot {
+        Slot::Body => {
+            if let Some(b) = body {
+                b.range.end = end;
+            }
+        }
+        Slot::Payload => {
+            if let Some(p) = payload {
+                if p.range.end < end {
+                    p.range.end = end;
+                }
+            }
+        }
+        Slot::HeaderBlock => {
+            if let Some((mut span, mu, tg)) = pending_header.take() {
+                span.range.end = end;
+                headers.push(HeaderBlock {
+                    span,
+                    must_understand: mu,
+                    targets_gateway: tg,
+                });
+            }
+        }
+        Slot::Envelope | Slot::Header | Slot::Deep => {}
+    }
+}
+
+fn check_not_soap(name: &QName) -> Result<(), EnvelopeError> {
+    if (name.ns == ns::SOAP11_ENV || name.ns == ns::SOAP12_ENV)
+        && matches!(name.local.as_str(), "Envelope" | "Header" | "Body")
+    {
+        return Err(EnvelopeError::NotAnEnvelope(format!(
+            "{name} nested inside the message"
+        )));
+    }
+    Ok(())
+}
+
+fn check_references(value: &str) -> Result<(), EnvelopeError> {
+    let mut rest = value;
+    while let Some(i) = rest.find('&') {
+        let after = &rest[i + 1..];
+        let semi = after
+            .find(';')
+            .ok_or_else(|| EnvelopeError::Malformed("bare `&` in attribute".into()))?;
+        let name = &after[..semi];
+        let ok = matches!(name, "lt" | "gt" | "amp" | "quot" | "apos") || name.starts_with('#');
+        if !ok {
+            return Err(EnvelopeError::Entity);
+        }
+        rest = &after[semi + 1..];
+    }
+    Ok(())
+}
+
+/// `mustUnderstand` and whether `actor` (1.1) / `role` (1.2) addresses the gateway.
+fn header_flags(version: SoapVersion, attrs: &[(String, String, String)]) -> (bool, bool) {
+    let env = version.envelope_ns();
+    let mut must = false;
+    let mut targets = true;
+    for (ans, local, value) in attrs {
+        if ans != env {
+            continue;
+        }
+        match local.as_str() {
+            "mustUnderstand" => must = matches!(value.trim(), "1" | "true"),
+            "actor" => targets = value == "http://schemas.xmlsoap.org/soap/actor/next",
+            "role" => {
+                targets = matches!(
+                    value.as_str(),
+                    "http://www.w3.org/2003/05/soap-envelope/role/next"
+                        | "http://www.w3.org/2003/05/soap-envelope/role/ultimateReceiver"
+                )
+            }
+            _ => {}
+        }
+    }
+    (must, targets)
+}

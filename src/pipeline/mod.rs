@@ -1,0 +1,403 @@
+//! The request pipeline, one stage per module, run in this order:
+//!
+//! ```text
+//!  receive   HTTP checks, body read under the size cap           (async)
+//!  envelope  hardened parse, full recognition of the envelope     ┐
+//!  dispatch  operation from the Body's root (+ action check)      │
+//!  verify    WS-Security: signature, timestamp, certificate       │ one blocking task:
+//!  authorise grants of gateway.toml                               │ libxml2/xmlsec are
+//!  validate  request payload against the contract's XSDs          │ not Send
+//!  map       consumer schema -> provider schema                   │
+//!  sign      the gateway's signature on what it forwards          ┘
+//!  forward   pooled hyper client to the provider                  (async)
+//!  validate, map the answer back, sign the answer (faults too)    (blocking)
+//!  audit     record committed before the answer leaves            (async, fail closed)
+//! ```
+//!
+//! Every stage returns `Result<_, PipelineError>`; [`crate::fault`] turns errors into faults.
+
+pub mod audit;
+pub mod authorise;
+pub mod dispatch;
+pub mod envelope;
+pub mod forward;
+pub mod map;
+pub mod receive;
+pub mod sign;
+pub mod validate;
+pub mod verify;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use chrono::Utc;
+use http::header::CONTENT_TYPE;
+use http::{HeaderValue, Request, Response, StatusCode};
+use http_body_util::Full;
+
+use crate::audit::{ExchangeRecord, Message, Outcome};
+use crate::fault::Fault;
+use crate::model::{AgencyCode, SoapVersion};
+use crate::registry::{Gateway, Service};
+use crate::xml::ns;
+
+/// Any stage's error; [`Fault::from`] is the one place these become faults.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    #[error(transparent)]
+    Receive(#[from] receive::ReceiveError),
+    #[error(transparent)]
+    Envelope(#[from] envelope::EnvelopeError),
+    #[error(transparent)]
+    Dispatch(#[from] dispatch::DispatchError),
+    #[error(transparent)]
+    Security(#[from] crate::wssec::WssError),
+    #[error(transparent)]
+    Authorise(#[from] authorise::AuthoriseError),
+    #[error(transparent)]
+    Validate(#[from] crate::schema::ValidationError),
+    #[error(transparent)]
+    Map(#[from] crate::mapping::MappingError),
+    #[error(transparent)]
+    Forward(#[from] forward::ForwardError),
+    #[error(transparent)]
+    Audit(#[from] crate::audit::AuditError),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl PipelineError {
+    /// What the audit record and the log keep: more than the fault string may say.
+    fn audit_reason(&self) -> String {
+        match self {
+            PipelineError::Forward(f) => f.detail(),
+            PipelineError::Validate(crate::schema::ValidationError::Invalid {
+                violations, ..
+            }) => {
+                format!("{self}: {}", violations.join("; "))
+            }
+            other => other.to_string(),
+        }
+    }
+}
+
+/// HTTP header naming the consumer for services that accept unsigned calls.
+pub const CONSUMER_HEADER: &str = "x-lienthong-consumer";
+
+/// The answer to send, before signing.
+struct Answer {
+    version: SoapVersion,
+    status: StatusCode,
+    envelope: Vec<u8>,
+}
+
+/// Runs one exchange end to end; never fails: errors become signed faults, and the audit
+/// record is committed before this returns a response.
+pub async fn handle<B>(
+    gw: Arc<Gateway>,
+    service_name: String,
+    req: Request<B>,
+    remote: SocketAddr,
+) -> Response<Full<Bytes>>
+where
+    B: hyper::body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let started = Instant::now();
+    let id = uuid::Uuid::now_v7().to_string();
+    let mut rec = ExchangeRecord::new(id.clone(), remote.to_string());
+    let fallback_version = receive::guess_version(req.headers());
+    let deadline = Duration::from_millis(gw.config.limits.request_timeout_ms);
+
+    let result = match tokio::time::timeout(deadline, run(&gw, &service_name, req, &mut rec)).await
+    {
+        Ok(r) => r,
+        Err(_) => Err(PipelineError::Receive(receive::ReceiveError::Timeout)),
+    };
+    let answer = match result {
+        Ok(a) => {
+            rec.outcome = Outcome::Accepted;
+            a
+        }
+        Err(e) => {
+            let fault = Fault::from(&e);
+            rec.outcome = if rec.forwarded_at.is_some() {
+                Outcome::Failed
+            } else {
+                Outcome::Rejected
+            };
+            rec.fault_code = Some(fault.code_label());
+            rec.fault_reason = Some(e.audit_reason());
+            let version = match rec.soap_version.as_deref() {
+                Some("1.2") => SoapVersion::V12,
+                Some(_) => SoapVersion::V11,
+                None => fallback_version,
+            };
+            Answer {
+                version,
+                status: fault.http_status(version),
+                envelope: fault.render(version, &id),
+            }
+        }
+    };
+
+    let engine = gw.security.clone();
+    let Answer {
+        version,
+        status,
+        envelope,
+    } = answer;
+    let signed = tokio::task::spawn_blocking(move || sign::answer(&engine, envelope))
+        .await
+        .map_err(|e| PipelineError::Internal(e.to_string()))
+        .and_then(|r| r.map_err(PipelineError::from));
+    let (status, body) = match signed {
+        Ok(body) => (status, body),
+        Err(e) => {
+            let fault = Fault::from(&e);
+            rec.outcome = Outcome::Failed;
+            rec.fault_code = Some(fault.code_label());
+            rec.fault_reason = Some(e.audit_reason());
+            (fault.http_status(version), fault.render(version, &id))
+        }
+    };
+
+    rec.http_status = status.as_u16();
+    rec.response_out = Some(Message::of(&body));
+    rec.answered_at = Some(Utc::now());
+    let line = format!(
+        "exchange {} consumer={} service={} operation={} outcome={} status={} fault={} ms={:.1}",
+        rec.id,
+        rec.consumer.as_deref().unwrap_or("-"),
+        rec.service.as_deref().unwrap_or("-"),
+        rec.operation.as_deref().unwrap_or("-"),
+        rec.outcome.as_str(),
+        rec.http_status,
+        rec.fault_code.as_deref().unwrap_or("-"),
+        started.elapsed().as_secs_f64() * 1000.0
+    );
+    if let Err(e) = audit::write(&gw.audit, rec).await {
+        // Fail closed: the answer is withheld when its record cannot be kept.
+        log::error!("{line}: audit write failed, answer withheld: {e}");
+        let fault = Fault::from(&PipelineError::Audit(e));
+        return respond(
+            version,
+            fault.http_status(version),
+            fault.render(version, &id),
+        );
+    }
+    log::info!("{line}");
+    respond(version, status, body)
+}
+
+fn respond(version: SoapVersion, status: StatusCode, body: Vec<u8>) -> Response<Full<Bytes>> {
+    let mut resp = Response::new(Full::new(Bytes::from(body)));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static(version.content_type()),
+    );
+    resp
+}
+
+/// What the inbound stages learnt, kept for the audit record whether or not they succeed.
+#[derive(Default)]
+struct InboundFacts {
+    operation: Option<String>,
+    consumer: Option<String>,
+    certificate: Option<String>,
+    mapping: Option<String>,
+}
+
+/// The request, ready to forward.
+struct Outbound {
+    operation: crate::wsdl::Operation,
+    envelope: Vec<u8>,
+}
+
+async fn run<B>(
+    gw: &Arc<Gateway>,
+    service_name: &str,
+    req: Request<B>,
+    rec: &mut ExchangeRecord,
+) -> Result<Answer, PipelineError>
+where
+    B: hyper::body::Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let service = gw.service(service_name).ok_or_else(|| {
+        receive::ReceiveError::UnknownService(service_name.chars().take(64).collect())
+    })?;
+    rec.service = Some(service.config.name.to_string());
+    rec.provider = Some(service.config.provider_agency.to_string());
+    rec.provider_endpoint = Some(service.config.endpoint.clone());
+    if req.method() != http::Method::POST {
+        return Err(receive::ReceiveError::MethodNotAllowed.into());
+    }
+    let (parts, body) = req.into_parts();
+    let soap = receive::soap_http(&parts.headers)?;
+    rec.soap_version = Some(soap.version.label().to_string());
+    let bytes =
+        receive::read_body(&parts.headers, body, gw.config.limits.max_request_bytes).await?;
+    rec.request_in = Some(Message::of(&bytes));
+    let claimed = parts
+        .headers
+        .get(CONSUMER_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| AgencyCode::parse(v).ok());
+
+    let (gw2, svc2, version) = (gw.clone(), service.clone(), soap.version);
+    let action = soap.action.clone();
+    let (facts, outbound) = tokio::task::spawn_blocking(move || {
+        let mut facts = InboundFacts::default();
+        let r = inbound(
+            &gw2,
+            &svc2,
+            version,
+            action.as_deref(),
+            bytes,
+            claimed.as_ref(),
+            &mut facts,
+        );
+        (facts, r)
+    })
+    .await
+    .map_err(|e| PipelineError::Internal(e.to_string()))?;
+    rec.operation = facts.operation;
+    rec.consumer = facts.consumer;
+    rec.consumer_cert = facts.certificate;
+    rec.request_mapping = facts.mapping;
+    let outbound = outbound?;
+    rec.request_out = Some(Message::of(&outbound.envelope));
+
+    rec.forwarded_at = Some(Utc::now());
+    let provider = gw
+        .forwarder
+        .send(
+            &service.config.endpoint,
+            version,
+            outbound.operation.soap_action.as_deref(),
+            outbound.envelope,
+            Duration::from_millis(service.config.timeout_ms),
+        )
+        .await?;
+    rec.response_in = Some(Message::of(&provider.body));
+
+    let (gw2, svc2) = (gw.clone(), service.clone());
+    let (mapping, answer) = tokio::task::spawn_blocking(move || {
+        let mut mapping = None;
+        let r = answer(
+            &gw2,
+            &svc2,
+            &outbound.operation,
+            version,
+            provider,
+            &mut mapping,
+        );
+        (mapping, r)
+    })
+    .await
+    .map_err(|e| PipelineError::Internal(e.to_string()))?;
+    rec.response_mapping = mapping;
+    answer
+}
+
+/// envelope -> dispatch -> verify -> authorise -> validate -> map -> sign, on one thread.
+fn inbound(
+    gw: &Gateway,
+    service: &Service,
+    version: SoapVersion,
+    action: Option<&str>,
+    bytes: Bytes,
+    claimed: Option<&AgencyCode>,
+    facts: &mut InboundFacts,
+) -> Result<Outbound, PipelineError> {
+    let env = envelope::parse(bytes, version, &gw.config.limits.xml())?;
+    let op = dispatch::operation(&service.contract, &env.payload.name, action, version)?;
+    facts.operation = Some(op.name.clone());
+    let verified = verify::verify(&gw.security, &service.config, &env, claimed)?;
+    facts.consumer = Some(verified.consumer.to_string());
+    facts.certificate = verified.certificate.clone();
+    authorise::check(&service.config, &verified.consumer, &op.name)?;
+    let payload = env.payload_document();
+    validate::request(service, op, &payload)?;
+    let mapped = map::request(service, op, payload)?;
+    facts.mapping = mapped.mapping;
+
+    let mut headers: Vec<Vec<u8>> = env
+        .headers
+        .iter()
+        .filter(|h| !h.span.name.is(ns::WSSE, "Security"))
+        .map(|h| env.header_document(h))
+        .collect();
+    headers.push(exchange_header(gw, service, &verified.consumer, &op.name));
+    let envelope = envelope::build(version, &headers, &mapped.payload);
+    let envelope = sign::outbound(&gw.security, envelope)?;
+    Ok(Outbound {
+        operation: op.clone(),
+        envelope,
+    })
+}
+
+/// Tells the provider who is calling, as the gateway verified it (like X-Road's `client`).
+fn exchange_header(
+    gw: &Gateway,
+    service: &Service,
+    consumer: &AgencyCode,
+    operation: &str,
+) -> Vec<u8> {
+    use crate::xml::escape::text;
+    format!(
+        r#"<lt:Exchange xmlns:lt="{}"><lt:Consumer>{}</lt:Consumer><lt:Service>{}</lt:Service><lt:Operation>{}</lt:Operation><lt:Gateway>{}</lt:Gateway></lt:Exchange>"#,
+        ns::LIENTHONG,
+        text(consumer.as_str()),
+        text(service.config.name.as_str()),
+        text(operation),
+        text(&gw.config.gateway.node_id),
+    )
+    .into_bytes()
+}
+
+/// The provider's answer -> validated, mapped back, as an envelope for the consumer.
+fn answer(
+    gw: &Gateway,
+    service: &Service,
+    op: &crate::wsdl::Operation,
+    version: SoapVersion,
+    provider: forward::ProviderAnswer,
+    mapping: &mut Option<String>,
+) -> Result<Answer, PipelineError> {
+    let env = envelope::parse(provider.body, version, &gw.config.limits.xml())
+        .map_err(|e| forward::ForwardError::BadAnswer(e.to_string()))?;
+    if env.is_fault() {
+        // The provider's own fault goes back as it was sent (re-signed by the gateway).
+        let status = if provider.status.is_client_error() || provider.status.is_server_error() {
+            provider.status
+        } else {
+            StatusCode::INTERNAL_SERVER_ERROR
+        };
+        return Ok(Answer {
+            version,
+            status,
+            envelope: envelope::build(version, &[], &env.payload_document()),
+        });
+    }
+    if !provider.status.is_success() {
+        return Err(forward::ForwardError::BadAnswer(format!(
+            "HTTP {} without a SOAP fault",
+            provider.status
+        ))
+        .into());
+    }
+    let payload = env.payload_document();
+    validate::response(service, op, &payload)?;
+    let mapped = map::response(service, op, payload)?;
+    *mapping = mapped.mapping;
+    Ok(Answer {
+        version,
+        status: StatusCode::OK,
+        envelope: envelope::build(version, &[], &mapped.payload),
+    })
+}

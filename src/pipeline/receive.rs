@@ -1,0 +1,183 @@
+//! Stage 1, receive: the HTTP request checked before its body is trusted with memory.
+//!
+//! Cheap checks first (DOMAIN.md, receiving rules 1-3): method, content type and charset,
+//! declared length against the limit, then the body read with a hard cap so a chunked
+//! upload cannot grow past it either.
+
+use bytes::Bytes;
+use http::header::{CONTENT_LENGTH, CONTENT_TYPE, TRANSFER_ENCODING};
+use http::HeaderMap;
+use http_body_util::{BodyExt, Limited};
+
+use crate::model::SoapVersion;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReceiveError {
+    #[error("no service named `{0}` is published here")]
+    UnknownService(String),
+    #[error("SOAP calls use POST")]
+    MethodNotAllowed,
+    #[error(
+        "content type `{0}` is not SOAP (text/xml for SOAP 1.1, application/soap+xml for SOAP 1.2)"
+    )]
+    UnsupportedMediaType(String),
+    #[error("charset `{0}` is not accepted; send UTF-8")]
+    Charset(String),
+    #[error("the request body exceeds {limit} bytes")]
+    TooLarge { limit: usize },
+    #[error("Content-Length and Transfer-Encoding must not both be sent")]
+    AmbiguousLength,
+    #[error("the request body could not be read: {0}")]
+    Read(String),
+    #[error("the request was not received in time")]
+    Timeout,
+    #[error("the gateway is at its limit of concurrent exchanges; retry later")]
+    Overloaded,
+}
+
+/// What the HTTP layer says about the SOAP message.
+#[derive(Debug, Clone)]
+pub struct SoapHttp {
+    pub version: SoapVersion,
+    /// SOAPAction header (1.1) or `action` parameter (1.2), unquoted; `None` when empty.
+    pub action: Option<String>,
+}
+
+/// SOAP version and action from the headers (SOAP 1.1 §6.1.1; SOAP 1.2 Part 2 §7.1.4,
+/// RFC 3902 for the `action` parameter).
+pub fn soap_http(headers: &HeaderMap) -> Result<SoapHttp, ReceiveError> {
+    let raw = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let mut parts = raw.split(';');
+    let media = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+    let mut action = None;
+    for p in parts {
+        let Some((k, v)) = p.split_once('=') else {
+            continue;
+        };
+        let (k, v) = (k.trim().to_ascii_lowercase(), unquote(v.trim()));
+        match k.as_str() {
+            "charset" if !v.eq_ignore_ascii_case("utf-8") => {
+                return Err(ReceiveError::Charset(v.to_string()))
+            }
+            "action" => action = non_empty(v),
+            _ => {}
+        }
+    }
+    let version = match media.as_str() {
+        "text/xml" => SoapVersion::V11,
+        "application/soap+xml" => SoapVersion::V12,
+        _ => {
+            return Err(ReceiveError::UnsupportedMediaType(
+                raw.chars().take(80).collect(),
+            ))
+        }
+    };
+    if version == SoapVersion::V11 {
+        action = headers
+            .get("soapaction")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| non_empty(unquote(v.trim())));
+    }
+    Ok(SoapHttp { version, action })
+}
+
+/// The SOAP version to answer in when the request is refused before its content type is
+/// understood: 1.2 if it looks like 1.2, else 1.1.
+pub fn guess_version(headers: &HeaderMap) -> SoapVersion {
+    let ct = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if ct.to_ascii_lowercase().contains("application/soap+xml") {
+        SoapVersion::V12
+    } else {
+        SoapVersion::V11
+    }
+}
+
+/// Reads the body with a hard cap, refusing a declared oversize before reading a byte.
+pub async fn read_body<B>(headers: &HeaderMap, body: B, limit: usize) -> Result<Bytes, ReceiveError>
+where
+    B: hyper::body::Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    if headers.contains_key(CONTENT_LENGTH) && headers.contains_key(TRANSFER_ENCODING) {
+        return Err(ReceiveError::AmbiguousLength);
+    }
+    if let Some(len) = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        if len > limit as u64 {
+            return Err(ReceiveError::TooLarge { limit });
+        }
+    }
+    match Limited::new(body, limit).collect().await {
+        Ok(c) => Ok(c.to_bytes()),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+            Err(ReceiveError::TooLarge { limit })
+        }
+        Err(e) => Err(ReceiveError::Read(e.to_string())),
+    }
+}
+
+fn unquote(v: &str) -> &str {
+    v.strip_prefix('"')
+        .and_then(|v| v.strip_suffix('"'))
+        .unwrap_or(v)
+}
+
+fn non_empty(v: &str) -> Option<String> {
+    (!v.is_empty()).then(|| v.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+
+    fn headers(ct: &str, action: Option<&str>) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(CONTENT_TYPE, HeaderValue::from_str(ct).unwrap());
+        if let Some(a) = action {
+            h.insert("SOAPAction", HeaderValue::from_str(a).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn soap11_action_from_header() {
+        let s = soap_http(&headers("text/xml; charset=UTF-8", Some("\"urn:x\""))).unwrap();
+        assert_eq!(s.version, SoapVersion::V11);
+        assert_eq!(s.action.as_deref(), Some("urn:x"));
+        let s = soap_http(&headers("text/xml", Some("\"\""))).unwrap();
+        assert_eq!(s.action, None);
+    }
+
+    #[test]
+    fn soap12_action_from_parameter() {
+        let s = soap_http(&headers(
+            "application/soap+xml;charset=utf-8;action=\"urn:y\"",
+            None,
+        ))
+        .unwrap();
+        assert_eq!(s.version, SoapVersion::V12);
+        assert_eq!(s.action.as_deref(), Some("urn:y"));
+    }
+
+    #[test]
+    fn refuses_other_types_and_charsets() {
+        assert!(matches!(
+            soap_http(&headers("application/json", None)),
+            Err(ReceiveError::UnsupportedMediaType(_))
+        ));
+        assert!(matches!(
+            soap_http(&headers("text/xml; charset=iso-8859-1", None)),
+            Err(ReceiveError::Charset(_))
+        ));
+    }
+}

@@ -1,0 +1,36 @@
+//! XSD validation through libxml2: the schemas of `schemas/` and of each WSDL's `types`,
+//! compiled once, never fetching anything over the network.
+
+use crate::fault::{Fault, Subcode};
+
+/// Which message failed validation decides who is at fault.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Request,
+    Response,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ValidationError {
+    #[error("the {direction:?} does not match its schema ({} problems)", violations.len())]
+    Invalid {
+        direction: Direction,
+        violations: Vec<String>,
+    },
+}
+
+pub fn fault_for(e: &ValidationError) -> Fault {
+    match e {
+        ValidationError::Invalid {
+            direction: Direction::Request,
+            violations,
+        } => Fault::sender("the request does not match the service schema")
+            .with_subcode(Subcode::lienthong("SchemaViolation"))
+            .with_details(violations.clone()),
+        ValidationError::Invalid {
+            direction: Direction::Response,
+            ..
+        } => Fault::receiver("the provider's answer does not match the service schema")
+            .with_subcode(Subcode::lienthong("InvalidProviderAnswer")),
+    }
+}
