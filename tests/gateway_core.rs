@@ -15,7 +15,11 @@ fn post11(gw: &Gateway, service: &str, body: &str, consumer: &str) -> HttpRespon
         gw.gateway.addr,
         "POST",
         &format!("/services/{service}"),
-        &[("Content-Type", "text/xml; charset=utf-8"), ("SOAPAction", "\"\""), ("X-Lienthong-Consumer", consumer)],
+        &[
+            ("Content-Type", "text/xml; charset=utf-8"),
+            ("SOAPAction", "\"\""),
+            ("X-Lienthong-Consumer", consumer),
+        ],
         body.as_bytes(),
     )
 }
@@ -25,7 +29,10 @@ fn post12(gw: &Gateway, service: &str, body: &str, consumer: &str) -> HttpRespon
         gw.gateway.addr,
         "POST",
         &format!("/services/{service}"),
-        &[("Content-Type", "application/soap+xml; charset=utf-8"), ("X-Lienthong-Consumer", consumer)],
+        &[
+            ("Content-Type", "application/soap+xml; charset=utf-8"),
+            ("X-Lienthong-Consumer", consumer),
+        ],
         body.as_bytes(),
     )
 }
@@ -34,22 +41,42 @@ fn post12(gw: &Gateway, service: &str, body: &str, consumer: &str) -> HttpRespon
 fn assert_fault11(r: &HttpResponse, status: u16, code: &str) {
     let t = r.text();
     assert_eq!(r.status, status, "{t}");
-    assert!(r.header("content-type").unwrap().starts_with("text/xml"), "{:?}", r.headers);
-    assert!(t.contains(&format!("<faultcode>{code}</faultcode>")), "expected {code}: {t}");
+    assert!(
+        r.header("content-type").unwrap().starts_with("text/xml"),
+        "{:?}",
+        r.headers
+    );
+    assert!(
+        t.contains(&format!("<faultcode>{code}</faultcode>")),
+        "expected {code}: {t}"
+    );
 }
 
 /// Asserts a SOAP 1.2 fault with Code/Value `value` (e.g. `env:Sender`) and HTTP `status`.
 fn assert_fault12(r: &HttpResponse, status: u16, value: &str) {
     let t = r.text();
     assert_eq!(r.status, status, "{t}");
-    assert!(r.header("content-type").unwrap().starts_with("application/soap+xml"), "{:?}", r.headers);
-    assert!(t.contains(&format!("<env:Value>{value}</env:Value>")), "expected {value}: {t}");
+    assert!(
+        r.header("content-type")
+            .unwrap()
+            .starts_with("application/soap+xml"),
+        "{:?}",
+        r.headers
+    );
+    assert!(
+        t.contains(&format!("<env:Value>{value}</env:Value>")),
+        "expected {value}: {t}"
+    );
 }
 
 /// The audit records of this gateway, as exported (one JSON object per line).
 fn audit_records(gw: &Gateway) -> Vec<serde_json::Value> {
     let out = gw.cli(&["audit", "export", "--format", "jsonl"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter(|l| l.trim_start().starts_with('{'))
@@ -72,45 +99,94 @@ fn publishes_wsdl_with_the_gateway_address_and_its_imports() {
     let wsdl = r.text();
     let own = gw.url("/services/ho-tich");
     assert!(wsdl.contains(&format!("location=\"{own}\"")), "{wsdl}");
-    assert!(!wsdl.contains("127.0.0.1:9100"), "provider address leaked: {wsdl}");
+    assert!(
+        !wsdl.contains("127.0.0.1:9100"),
+        "provider address leaked: {wsdl}"
+    );
     // Every imported document is reachable through the gateway.
     let mut n = 0;
-    for part in wsdl.split("schemaLocation=\"").skip(1).chain(wsdl.split("location=\"").skip(1)) {
+    for part in wsdl
+        .split("schemaLocation=\"")
+        .skip(1)
+        .chain(wsdl.split("location=\"").skip(1))
+    {
         let url = &part[..part.find('"').unwrap()];
         if let Some(q) = url.strip_prefix(&own) {
             if q.starts_with("?xsd=") || q.starts_with("?wsdl=") {
-                let r = http(gw.gateway.addr, "GET", &format!("/services/ho-tich{q}"), &[], b"");
+                let r = http(
+                    gw.gateway.addr,
+                    "GET",
+                    &format!("/services/ho-tich{q}"),
+                    &[],
+                    b"",
+                );
                 assert_eq!(r.status, 200, "{url}");
-                assert!(r.text().contains("schema") || r.text().contains("definitions"), "{url}");
+                assert!(
+                    r.text().contains("schema") || r.text().contains("definitions"),
+                    "{url}"
+                );
                 n += 1;
             }
         }
     }
     assert!(n > 0, "no imported documents published: {wsdl}");
     // No path outside the contract.
-    let r = http(gw.gateway.addr, "GET", "/services/ho-tich?xsd=../../conf/gateway.toml", &[], b"");
+    let r = http(
+        gw.gateway.addr,
+        "GET",
+        "/services/ho-tich?xsd=../../conf/gateway.toml",
+        &[],
+        b"",
+    );
     assert_eq!(r.status, 404);
 
     let r = http(gw.gateway.addr, "GET", "/services", &[], b"");
     let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
-    let names: Vec<&str> = v["services"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
-    assert!(names.contains(&"ho-tich") && names.contains(&"mot-cua"), "{names:?}");
-    let r = http(gw.gateway.addr, "GET", "/services", &[("Accept", "text/html")], b"");
+    let names: Vec<&str> = v["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"ho-tich") && names.contains(&"mot-cua"),
+        "{names:?}"
+    );
+    let r = http(
+        gw.gateway.addr,
+        "GET",
+        "/services",
+        &[("Accept", "text/html")],
+        b"",
+    );
     assert!(r.text().contains("<table>") && r.text().contains("ho-tich"));
 }
 
 #[test]
 fn proxies_soap11_and_soap12_and_audits_each_exchange() {
     let gw = Gateway::start(unsigned);
-    let r = post11(&gw, "ho-tich", &envelope11(&example("ho-tich-TraCuuKhaiSinh")), CONSUMER);
+    let r = post11(
+        &gw,
+        "ho-tich",
+        &envelope11(&example("ho-tich-TraCuuKhaiSinh")),
+        CONSUMER,
+    );
     assert_eq!(r.status, 200, "{}", r.text());
     assert!(r.header("content-type").unwrap().starts_with("text/xml"));
     assert!(r.text().contains("TraCuuKhaiSinhResponse"), "{}", r.text());
     let id11 = r.header("x-lienthong-exchange-id").unwrap().to_string();
 
-    let r = post12(&gw, "mot-cua", &envelope12(&example("mot-cua-TraCuuTrangThaiHoSo")), CONSUMER);
+    let r = post12(
+        &gw,
+        "mot-cua",
+        &envelope12(&example("mot-cua-TraCuuTrangThaiHoSo")),
+        CONSUMER,
+    );
     assert_eq!(r.status, 200, "{}", r.text());
-    assert!(r.header("content-type").unwrap().starts_with("application/soap+xml"));
+    assert!(r
+        .header("content-type")
+        .unwrap()
+        .starts_with("application/soap+xml"));
     let id12 = r.header("x-lienthong-exchange-id").unwrap().to_string();
     assert_eq!(gw.provider_calls(), 2);
 
@@ -127,7 +203,9 @@ fn provider_faults_pass_back_faithfully() {
     let gw = Gateway::start(unsigned);
     // A record the provider does not have: its own fault comes back, audited as accepted.
     let payload = example("dang-ky-kinh-doanh-TraCuuDoanhNghiep");
-    let start = payload.find("<MaSoDoanhNghiep>").map(|i| i + "<MaSoDoanhNghiep>".len());
+    let start = payload
+        .find("<MaSoDoanhNghiep>")
+        .map(|i| i + "<MaSoDoanhNghiep>".len());
     let payload = match start {
         Some(s) => {
             let e = payload[s..].find('<').unwrap() + s;
@@ -148,35 +226,77 @@ fn every_refusal_is_a_fault_of_the_request_version_and_never_forwarded() {
     let good12 = envelope12(&example("ho-tich-TraCuuKhaiSinh"));
 
     // Unknown service -> 404 with a fault.
-    assert_fault11(&post11(&gw, "khong-co", &good11, CONSUMER), 404, "soap:Client");
-    assert_fault12(&post12(&gw, "khong-co", &good12, CONSUMER), 404, "env:Sender");
+    assert_fault11(
+        &post11(&gw, "khong-co", &good11, CONSUMER),
+        404,
+        "soap:Client",
+    );
+    assert_fault12(
+        &post12(&gw, "khong-co", &good12, CONSUMER),
+        404,
+        "env:Sender",
+    );
 
     // Unknown operation.
     let unknown = envelope11(r#"<x:Nothing xmlns:x="urn:nothing"/>"#);
-    assert_fault11(&post11(&gw, "ho-tich", &unknown, CONSUMER), 500, "soap:Client");
+    assert_fault11(
+        &post11(&gw, "ho-tich", &unknown, CONSUMER),
+        500,
+        "soap:Client",
+    );
     let unknown = envelope12(r#"<x:Nothing xmlns:x="urn:nothing"/>"#);
-    assert_fault12(&post12(&gw, "ho-tich", &unknown, CONSUMER), 400, "env:Sender");
+    assert_fault12(
+        &post12(&gw, "ho-tich", &unknown, CONSUMER),
+        400,
+        "env:Sender",
+    );
 
     // Wrong content type.
-    let r = http(gw.gateway.addr, "POST", "/services/ho-tich", &[("Content-Type", "application/json")], good11.as_bytes());
+    let r = http(
+        gw.gateway.addr,
+        "POST",
+        "/services/ho-tich",
+        &[("Content-Type", "application/json")],
+        good11.as_bytes(),
+    );
     assert_fault11(&r, 500, "soap:Client");
 
     // SOAP 1.2 envelope with the 1.1 content type, and the reverse.
-    assert_fault11(&post11(&gw, "ho-tich", &good12, CONSUMER), 500, "soap:VersionMismatch");
-    assert_fault12(&post12(&gw, "ho-tich", &good11, CONSUMER), 500, "env:VersionMismatch");
+    assert_fault11(
+        &post11(&gw, "ho-tich", &good12, CONSUMER),
+        500,
+        "soap:VersionMismatch",
+    );
+    assert_fault12(
+        &post12(&gw, "ho-tich", &good11, CONSUMER),
+        500,
+        "env:VersionMismatch",
+    );
 
     // Malformed XML.
     let broken = good11.replace("</soapenv:Body>", "");
-    assert_fault11(&post11(&gw, "ho-tich", &broken, CONSUMER), 500, "soap:Client");
+    assert_fault11(
+        &post11(&gw, "ho-tich", &broken, CONSUMER),
+        500,
+        "soap:Client",
+    );
     let broken = good12.replace("</env:Body>", "");
-    assert_fault12(&post12(&gw, "ho-tich", &broken, CONSUMER), 400, "env:Sender");
+    assert_fault12(
+        &post12(&gw, "ho-tich", &broken, CONSUMER),
+        400,
+        "env:Sender",
+    );
 
     // SOAPAction that does not match the Body's operation.
     let r = http(
         gw.gateway.addr,
         "POST",
         "/services/ho-tich",
-        &[("Content-Type", "text/xml"), ("SOAPAction", "\"urn:not-this-operation\""), ("X-Lienthong-Consumer", CONSUMER)],
+        &[
+            ("Content-Type", "text/xml"),
+            ("SOAPAction", "\"urn:not-this-operation\""),
+            ("X-Lienthong-Consumer", CONSUMER),
+        ],
         good11.as_bytes(),
     );
     assert_fault11(&r, 500, "soap:Client");
@@ -184,7 +304,13 @@ fn every_refusal_is_a_fault_of_the_request_version_and_never_forwarded() {
         gw.gateway.addr,
         "POST",
         "/services/ho-tich",
-        &[("Content-Type", "application/soap+xml; action=\"urn:not-this-operation\""), ("X-Lienthong-Consumer", CONSUMER)],
+        &[
+            (
+                "Content-Type",
+                "application/soap+xml; action=\"urn:not-this-operation\"",
+            ),
+            ("X-Lienthong-Consumer", CONSUMER),
+        ],
         good12.as_bytes(),
     );
     assert_fault12(&r, 400, "env:Sender");
@@ -194,18 +320,42 @@ fn every_refusal_is_a_fault_of_the_request_version_and_never_forwarded() {
     let r = post11(&gw, "ho-tich", &ket_hon11, DISTRICT);
     assert_fault11(&r, 500, "lt:AccessDenied");
     let ket_hon12 = envelope12(&example("ho-tich-TraCuuKetHon"));
-    assert_fault12(&post12(&gw, "ho-tich", &ket_hon12, DISTRICT), 400, "env:Sender");
+    assert_fault12(
+        &post12(&gw, "ho-tich", &ket_hon12, DISTRICT),
+        400,
+        "env:Sender",
+    );
 
     // Unknown mustUnderstand header addressed to the gateway.
-    let mu = good11.replace("<soapenv:Header/>", r#"<soapenv:Header><x:Must xmlns:x="urn:x" soapenv:mustUnderstand="1"/></soapenv:Header>"#);
-    assert_fault11(&post11(&gw, "ho-tich", &mu, CONSUMER), 500, "soap:MustUnderstand");
+    let mu = good11.replace(
+        "<soapenv:Header/>",
+        r#"<soapenv:Header><x:Must xmlns:x="urn:x" soapenv:mustUnderstand="1"/></soapenv:Header>"#,
+    );
+    assert_fault11(
+        &post11(&gw, "ho-tich", &mu, CONSUMER),
+        500,
+        "soap:MustUnderstand",
+    );
 
     // Oversize body -> 413, refused before it is read whole.
     let big = vec![b'a'; 11 * 1024 * 1024];
-    let r = http(gw.gateway.addr, "POST", "/services/ho-tich", &[("Content-Type", "text/xml"), ("X-Lienthong-Consumer", CONSUMER)], &big);
+    let r = http(
+        gw.gateway.addr,
+        "POST",
+        "/services/ho-tich",
+        &[
+            ("Content-Type", "text/xml"),
+            ("X-Lienthong-Consumer", CONSUMER),
+        ],
+        &big,
+    );
     assert_fault11(&r, 413, "soap:Client");
 
-    assert_eq!(gw.provider_calls(), 0, "a refused request reached the provider");
+    assert_eq!(
+        gw.provider_calls(),
+        0,
+        "a refused request reached the provider"
+    );
 
     // Each refusal is in the audit store, as rejected, with its fault code.
     let recs = audit_records(&gw);
@@ -220,16 +370,40 @@ fn hostile_xml_is_refused_quickly() {
     let xxe = r#"<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><a>&x;</a></soapenv:Body></soapenv:Envelope>"#;
     let laughs = format!(
         r#"<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">{}]><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><a>&lol9;</a></soapenv:Body></soapenv:Envelope>"#,
-        (1..10).map(|i| format!(r#"<!ENTITY lol{i} "{}">"#, format!("&lol{};", i - 1).repeat(10))).collect::<String>()
+        (1..10)
+            .map(|i| format!(
+                r#"<!ENTITY lol{i} "{}">"#,
+                format!("&lol{};", i - 1).repeat(10)
+            ))
+            .collect::<String>()
     );
-    let deep = envelope11(&format!("{}{}", "<a>".repeat(10_000), "</a>".repeat(10_000)));
-    let attrs = envelope11(&format!("<a {}/>", (0..10_000).map(|i| format!("a{i}=\"x\"")).collect::<Vec<_>>().join(" ")));
-    for (name, body) in [("xxe", xxe.to_string()), ("billion laughs", laughs), ("deep", deep), ("attributes", attrs)] {
+    let deep = envelope11(&format!(
+        "{}{}",
+        "<a>".repeat(10_000),
+        "</a>".repeat(10_000)
+    ));
+    let attrs = envelope11(&format!(
+        "<a {}/>",
+        (0..10_000)
+            .map(|i| format!("a{i}=\"x\""))
+            .collect::<Vec<_>>()
+            .join(" ")
+    ));
+    for (name, body) in [
+        ("xxe", xxe.to_string()),
+        ("billion laughs", laughs),
+        ("deep", deep),
+        ("attributes", attrs),
+    ] {
         let t = Instant::now();
         let r = post11(&gw, "ho-tich", &body, CONSUMER);
         assert_fault11(&r, 500, "soap:Client");
         assert!(!r.text().contains("root:"), "{name}: file contents leaked");
-        assert!(t.elapsed() < Duration::from_secs(5), "{name} took {:?}", t.elapsed());
+        assert!(
+            t.elapsed() < Duration::from_secs(5),
+            "{name} took {:?}",
+            t.elapsed()
+        );
     }
     assert_eq!(gw.provider_calls(), 0);
 }
@@ -237,7 +411,10 @@ fn hostile_xml_is_refused_quickly() {
 #[test]
 fn failing_providers_become_receiver_faults() {
     // A port nothing listens on, and a provider that accepts and never answers.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
     let gw = Gateway::start(|doc| {
         unsigned(doc);
         let services = doc.get_mut("services").unwrap().as_array_mut().unwrap();
@@ -248,7 +425,10 @@ fn failing_providers_become_receiver_faults() {
                     t.insert("endpoint".into(), format!("http://{closed}/ho-tich").into());
                 }
                 "mot-cua" => {
-                    let ep = t["endpoint"].as_str().unwrap().replace("/mot-cua", "/_hang");
+                    let ep = t["endpoint"]
+                        .as_str()
+                        .unwrap()
+                        .replace("/mot-cua", "/_hang");
                     t.insert("endpoint".into(), ep.into());
                     t.insert("timeout_ms".into(), toml::Value::Integer(1500));
                 }
@@ -256,14 +436,28 @@ fn failing_providers_become_receiver_faults() {
             }
         }
     });
-    let r = post11(&gw, "ho-tich", &envelope11(&example("ho-tich-TraCuuKhaiSinh")), CONSUMER);
+    let r = post11(
+        &gw,
+        "ho-tich",
+        &envelope11(&example("ho-tich-TraCuuKhaiSinh")),
+        CONSUMER,
+    );
     assert_fault11(&r, 502, "lt:ProviderUnavailable");
     let t = Instant::now();
-    let r = post12(&gw, "mot-cua", &envelope12(&example("mot-cua-TraCuuTrangThaiHoSo")), CONSUMER);
+    let r = post12(
+        &gw,
+        "mot-cua",
+        &envelope12(&example("mot-cua-TraCuuTrangThaiHoSo")),
+        CONSUMER,
+    );
     assert_fault12(&r, 504, "env:Receiver");
     assert!(t.elapsed() < Duration::from_secs(10));
     let recs = audit_records(&gw);
-    assert_eq!(recs.iter().filter(|r| r["outcome"] == "failed").count(), 2, "{recs:?}");
+    assert_eq!(
+        recs.iter().filter(|r| r["outcome"] == "failed").count(),
+        2,
+        "{recs:?}"
+    );
 }
 
 #[test]
@@ -277,15 +471,31 @@ fn check_reports_a_broken_wsdl_with_file_and_line() {
     .unwrap();
     let config = write_config(dir.path(), "127.0.0.1:9".parse().unwrap(), |doc| {
         let s = &mut doc.get_mut("services").unwrap().as_array_mut().unwrap()[0];
-        s.as_table_mut().unwrap().insert("wsdl".into(), wsdl.display().to_string().into());
+        s.as_table_mut()
+            .unwrap()
+            .insert("wsdl".into(), wsdl.display().to_string().into());
     });
-    let out = std::process::Command::new(bin()).args(["check", "--config", config.to_str().unwrap()]).output().unwrap();
+    let out = std::process::Command::new(bin())
+        .args(["check", "--config", config.to_str().unwrap()])
+        .output()
+        .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains(&format!("{}:4:", wsdl.display())), "{err}");
 
-    let out = std::process::Command::new(bin()).args(["check", "--config", repo().join("conf/gateway.toml").to_str().unwrap()]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = std::process::Command::new(bin())
+        .args([
+            "check",
+            "--config",
+            repo().join("conf/gateway.toml").to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -295,7 +505,10 @@ fn graceful_shutdown_finishes_in_flight_exchanges() {
         for s in doc.get_mut("services").unwrap().as_array_mut().unwrap() {
             let t = s.as_table_mut().unwrap();
             if t["name"].as_str() == Some("mot-cua") {
-                let ep = t["endpoint"].as_str().unwrap().replace("/mot-cua", "/_hang");
+                let ep = t["endpoint"]
+                    .as_str()
+                    .unwrap()
+                    .replace("/mot-cua", "/_hang");
                 t.insert("endpoint".into(), ep.into());
                 t.insert("timeout_ms".into(), toml::Value::Integer(2000));
             }
@@ -304,7 +517,16 @@ fn graceful_shutdown_finishes_in_flight_exchanges() {
     let addr = gw.gateway.addr;
     let body = envelope12(&example("mot-cua-TraCuuTrangThaiHoSo"));
     let inflight = std::thread::spawn(move || {
-        http(addr, "POST", "/services/mot-cua", &[("Content-Type", "application/soap+xml"), ("X-Lienthong-Consumer", CONSUMER)], body.as_bytes())
+        http(
+            addr,
+            "POST",
+            "/services/mot-cua",
+            &[
+                ("Content-Type", "application/soap+xml"),
+                ("X-Lienthong-Consumer", CONSUMER),
+            ],
+            body.as_bytes(),
+        )
     });
     std::thread::sleep(Duration::from_millis(500));
     let status = gw.gateway.terminate();

@@ -35,7 +35,10 @@ impl Drop for Proc {
 impl Proc {
     /// Sends SIGTERM and waits for the process to exit.
     pub fn terminate(&mut self) -> std::process::ExitStatus {
-        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
         self.child.wait().expect("wait")
     }
 
@@ -47,7 +50,10 @@ impl Proc {
 /// Starts `lienthong ARGS`, waits for the stdout line containing `marker` followed by
 /// `http://ADDR`, and returns the address.
 pub fn spawn(args: &[&str], marker: &str, dir: &Path, env: &[(&str, &str)]) -> Proc {
-    let log = dir.join(format!("{}.log", args.iter().find(|a| !a.starts_with('-')).unwrap_or(&"proc")));
+    let log = dir.join(format!(
+        "{}.log",
+        args.iter().find(|a| !a.starts_with('-')).unwrap_or(&"proc")
+    ));
     let stderr = std::fs::File::create(&log).unwrap();
     let mut cmd = Command::new(bin());
     cmd.args(args)
@@ -69,7 +75,10 @@ pub fn spawn(args: &[&str], marker: &str, dir: &Path, env: &[(&str, &str)]) -> P
             let Ok(line) = line else { break };
             if !sent && line.contains(&marker) {
                 if let Some(i) = line.find("http://") {
-                    let addr: String = line[i + 7..].chars().take_while(|c| !c.is_whitespace() && *c != ',' && *c != '/').collect();
+                    let addr: String = line[i + 7..]
+                        .chars()
+                        .take_while(|c| !c.is_whitespace() && *c != ',' && *c != '/')
+                        .collect();
                     let _ = tx.send(addr);
                     sent = true;
                 }
@@ -84,19 +93,31 @@ pub fn spawn(args: &[&str], marker: &str, dir: &Path, env: &[(&str, &str)]) -> P
         },
         Err(_) => {
             let _ = child.kill();
-            panic!("lienthong {args:?} did not start: {}", std::fs::read_to_string(&log).unwrap_or_default());
+            panic!(
+                "lienthong {args:?} did not start: {}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
         }
     }
 }
 
 /// Example providers in their own process.
 pub fn start_providers(dir: &Path) -> Proc {
-    spawn(&["provider", "--listen", "127.0.0.1:0"], "example providers on", dir, &[])
+    spawn(
+        &["provider", "--listen", "127.0.0.1:0"],
+        "example providers on",
+        dir,
+        &[],
+    )
 }
 
 /// The repository's `conf/gateway.toml`, with relative paths made absolute, provider
 /// endpoints pointed at `provider`, and `edit` applied to the parsed document.
-pub fn write_config(dir: &Path, provider: SocketAddr, edit: impl FnOnce(&mut toml::Table)) -> PathBuf {
+pub fn write_config(
+    dir: &Path,
+    provider: SocketAddr,
+    edit: impl FnOnce(&mut toml::Table),
+) -> PathBuf {
     let conf_dir = repo().join("conf");
     let text = std::fs::read_to_string(conf_dir.join("gateway.toml")).unwrap();
     let mut doc: toml::Table = text.parse().unwrap();
@@ -116,17 +137,37 @@ pub fn write_config(dir: &Path, provider: SocketAddr, edit: impl FnOnce(&mut tom
 
 /// Makes every relative path-like value absolute against `base` (keys that hold paths).
 fn absolutize(v: &mut toml::Table, base: &Path) {
-    const PATH_KEYS: &[&str] = &["wsdl", "catalog", "request", "response", "certificates", "file", "csv", "xslt", "ca_files", "crl_files", "trust", "mapping"];
+    const PATH_KEYS: &[&str] = &[
+        "wsdl",
+        "catalog",
+        "request",
+        "response",
+        "certificates",
+        "file",
+        "csv",
+        "xslt",
+        "ca_files",
+        "crl_files",
+        "trust",
+        "mapping",
+    ];
     for (k, val) in v.iter_mut() {
         match val {
-            toml::Value::String(s) if PATH_KEYS.contains(&k.as_str()) && !s.contains("://") && !Path::new(s.as_str()).is_absolute() => {
+            toml::Value::String(s)
+                if PATH_KEYS.contains(&k.as_str())
+                    && !s.contains("://")
+                    && !Path::new(s.as_str()).is_absolute() =>
+            {
                 *s = base.join(&*s).display().to_string();
             }
             toml::Value::Array(items) => {
                 for item in items {
                     match item {
                         toml::Value::Table(t) => absolutize(t, base),
-                        toml::Value::String(s) if PATH_KEYS.contains(&k.as_str()) && !Path::new(s.as_str()).is_absolute() => {
+                        toml::Value::String(s)
+                            if PATH_KEYS.contains(&k.as_str())
+                                && !Path::new(s.as_str()).is_absolute() =>
+                        {
                             *s = base.join(&*s).display().to_string();
                         }
                         _ => {}
@@ -145,8 +186,13 @@ pub fn unsigned(doc: &mut toml::Table) {
     if let Some(toml::Value::Array(services)) = doc.get_mut("services") {
         for s in services {
             let t = s.as_table_mut().unwrap();
-            let sec = t.entry("security").or_insert_with(|| toml::Value::Table(Default::default()));
-            sec.as_table_mut().unwrap().insert("dangerous_accept_unsigned".into(), toml::Value::Boolean(true));
+            let sec = t
+                .entry("security")
+                .or_insert_with(|| toml::Value::Table(Default::default()));
+            sec.as_table_mut().unwrap().insert(
+                "dangerous_accept_unsigned".into(),
+                toml::Value::Boolean(true),
+            );
         }
     }
 }
@@ -165,12 +211,25 @@ impl Gateway {
         let providers = start_providers(dir.path());
         let config = write_config(dir.path(), providers.addr, edit);
         let gateway = spawn(
-            &["serve", "--config", config.to_str().unwrap(), "--data-dir", dir.path().join("data").to_str().unwrap(), "--listen", "127.0.0.1:0"],
+            &[
+                "serve",
+                "--config",
+                config.to_str().unwrap(),
+                "--data-dir",
+                dir.path().join("data").to_str().unwrap(),
+                "--listen",
+                "127.0.0.1:0",
+            ],
             "listening on",
             dir.path(),
             &[],
         );
-        Gateway { dir, providers, gateway, config }
+        Gateway {
+            dir,
+            providers,
+            gateway,
+            config,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -184,7 +243,8 @@ impl Gateway {
     /// How many calls the example providers have received so far.
     pub fn provider_calls(&self) -> u64 {
         let r = http(self.providers.addr, "GET", "/_received", &[], b"");
-        let v: serde_json::Value = serde_json::from_slice(&r.body).expect("provider /_received json");
+        let v: serde_json::Value =
+            serde_json::from_slice(&r.body).expect("provider /_received json");
         v["count"].as_u64().unwrap()
     }
 
@@ -211,7 +271,10 @@ pub struct HttpResponse {
 
 impl HttpResponse {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn text(&self) -> String {
@@ -221,14 +284,22 @@ impl HttpResponse {
 
 /// A minimal HTTP/1.1 client over a real socket (Connection: close), so tests control every
 /// byte sent, including malformed ones.
-pub fn http(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> HttpResponse {
+pub fn http(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> HttpResponse {
     let mut s = TcpStream::connect(addr).expect("connect");
     s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
     let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));
     }
-    if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-length") || k.eq_ignore_ascii_case("transfer-encoding")) {
+    if !headers.iter().any(|(k, _)| {
+        k.eq_ignore_ascii_case("content-length") || k.eq_ignore_ascii_case("transfer-encoding")
+    }) {
         req.push_str(&format!("Content-Length: {}\r\n", body.len()));
     }
     req.push_str("\r\n");
@@ -240,26 +311,46 @@ pub fn http(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)]
 pub fn read_response(s: &mut TcpStream) -> HttpResponse {
     let mut raw = Vec::new();
     let _ = s.read_to_end(&mut raw);
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("response head");
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("response head");
     let head = String::from_utf8_lossy(&raw[..split]).into_owned();
     let mut lines = head.split("\r\n");
-    let status: u16 = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let status: u16 = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
     let headers: Vec<(String, String)> = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
         .collect();
     let mut body = raw[split + 4..].to_vec();
-    if headers.iter().any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked")) {
+    if headers
+        .iter()
+        .any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"))
+    {
         body = dechunk(&body);
     }
-    HttpResponse { status, headers, body }
+    HttpResponse {
+        status,
+        headers,
+        body,
+    }
 }
 
 fn dechunk(mut b: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     loop {
-        let Some(eol) = b.windows(2).position(|w| w == b"\r\n") else { break };
-        let size = usize::from_str_radix(std::str::from_utf8(&b[..eol]).unwrap().trim(), 16).unwrap_or(0);
+        let Some(eol) = b.windows(2).position(|w| w == b"\r\n") else {
+            break;
+        };
+        let size =
+            usize::from_str_radix(std::str::from_utf8(&b[..eol]).unwrap().trim(), 16).unwrap_or(0);
         if size == 0 {
             break;
         }
@@ -271,16 +362,21 @@ fn dechunk(mut b: &[u8]) -> Vec<u8> {
 
 /// A SOAP envelope around `payload` (standalone element).
 pub fn envelope11(payload: &str) -> String {
-    format!(r#"<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Header/><soapenv:Body>{payload}</soapenv:Body></soapenv:Envelope>"#)
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Header/><soapenv:Body>{payload}</soapenv:Body></soapenv:Envelope>"#
+    )
 }
 
 pub fn envelope12(payload: &str) -> String {
-    format!(r#"<?xml version="1.0" encoding="UTF-8"?><env:Envelope xmlns:env="http://www.w3.org/2003/05/soap-envelope"><env:Body>{payload}</env:Body></env:Envelope>"#)
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><env:Envelope xmlns:env="http://www.w3.org/2003/05/soap-envelope"><env:Body>{payload}</env:Body></env:Envelope>"#
+    )
 }
 
 /// A shipped example payload (conf/examples/NAME.xml) without its XML declaration.
 pub fn example(name: &str) -> String {
-    let t = std::fs::read_to_string(repo().join("conf/examples").join(format!("{name}.xml"))).unwrap();
+    let t =
+        std::fs::read_to_string(repo().join("conf/examples").join(format!("{name}.xml"))).unwrap();
     let t = t.trim();
     match t.strip_prefix("<?xml") {
         Some(rest) => rest[rest.find("?>").unwrap() + 2..].trim().to_string(),
