@@ -20,16 +20,30 @@ const BUILTIN_TYPE_NS: [&str; 2] = [ns::XSD, "http://schemas.xmlsoap.org/soap/en
 
 pub(crate) fn build(loaded: Loaded) -> Result<Contract, Problems> {
     let Loaded { docs, mut problems } = loaded;
-    let Some(main) = docs.first() else {
-        return Err(Problems(problems));
-    };
+    let result = build_checked(docs, &mut problems);
+    // Files in the order they were reached, lines ascending within a file.
+    let mut order: Vec<std::path::PathBuf> = Vec::new();
+    for p in &problems {
+        if !order.contains(&p.file) {
+            order.push(p.file.clone());
+        }
+    }
+    problems.sort_by_key(|p| (order.iter().position(|f| f == &p.file), p.line));
+    match result {
+        Some(c) if problems.is_empty() => Ok(c),
+        _ => Err(Problems(problems)),
+    }
+}
+
+fn build_checked(docs: Vec<Doc>, problems: &mut Vec<Problem>) -> Option<Contract> {
+    let main = docs.first()?;
     if main.kind() != DocumentKind::Wsdl {
         problems.push(Problem::at(
             &main.path,
             1,
             "this is an XML Schema; a service needs a WSDL 1.1 document (wsdl:definitions)",
         ));
-        return Err(Problems(problems));
+        return None;
     }
     let mut b = Builder {
         docs: &docs,
@@ -53,10 +67,10 @@ pub(crate) fn build(loaded: Loaded) -> Result<Contract, Problems> {
         ));
     }
     if !problems.is_empty() {
-        return Err(Problems(problems));
+        return None;
     }
     let documents = documents(&docs);
-    Ok(Contract {
+    Some(Contract {
         main: docs[0].path.clone(),
         target_namespace: docs[0].parsed.target_namespace.clone().unwrap_or_default(),
         operations,
@@ -372,6 +386,7 @@ impl<'d> Builder<'d> {
                 self.problem(di, offset, reason);
                 None
             }
+            Some(p) if p.broken => None,
             Some(p) => {
                 let reason = format!(
                     "part `{}` of message `{}` has neither element nor type",

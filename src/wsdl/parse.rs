@@ -85,6 +85,8 @@ pub(crate) struct Part {
     pub element: Option<QName>,
     pub type_: Option<QName>,
     pub offset: usize,
+    /// An `element`/`type` attribute was present but unusable (already reported).
+    pub broken: bool,
 }
 
 #[derive(Debug)]
@@ -155,6 +157,8 @@ enum Ctx {
     Definitions,
     Types,
     Schema(usize),
+    /// Below a schema's top-level components (QName prefixes still checked).
+    InSchema,
     Message(usize),
     PortType(usize),
     PortTypeOperation(usize, usize),
@@ -292,6 +296,7 @@ impl<'i> Walker<'i> {
             self.out.target_namespace = tns;
             Ok(Ctx::Definitions)
         } else if ns_uri == ns::XSD && local == "schema" {
+            let tns = tns.clone();
             self.out.kind = Some(DocumentKind::Xsd);
             self.out.target_namespace = tns.clone();
             self.out.schemas.push(SchemaFacts {
@@ -325,12 +330,12 @@ impl<'i> Walker<'i> {
         end: usize,
     ) -> Ctx {
         let parent = match self.stack.last() {
+            Some(Ctx::Other) | None => return Ctx::Other,
             Some(c) => *c,
-            None => return Ctx::Other,
         };
         let (ns_uri, local) = element_name(reader, e);
         let is = |n: &str, l: &str| ns_uri == n && local == l;
-        let soap_version = match ns_uri.as_str() {
+        let soap_version = match ns_uri {
             ns::WSDL_SOAP11 => Some(SoapVersion::V11),
             ns::WSDL_SOAP12 => Some(SoapVersion::V12),
             _ => None,
@@ -410,10 +415,15 @@ impl<'i> Walker<'i> {
                 });
                 Ctx::Schema(self.out.schemas.len() - 1)
             }
+            Ctx::InSchema if ns_uri == ns::XSD => {
+                let attrs = self.attrs(e, start);
+                self.check_schema_qnames(reader, &attrs);
+                Ctx::InSchema
+            }
             Ctx::Schema(si) if ns_uri == ns::XSD => {
                 let attrs = self.attrs(e, start);
                 self.check_schema_qnames(reader, &attrs);
-                let kind = match local.as_str() {
+                let kind = match local {
                     "import" => Some(RefKind::XsdImport),
                     "include" => Some(RefKind::XsdInclude),
                     // `override` (XSD 1.1) brings a document in the same way.
@@ -433,24 +443,27 @@ impl<'i> Walker<'i> {
                         schema: Some(si),
                     });
                 } else if let Some(name) = self.value(&attrs, "name") {
-                    match local.as_str() {
+                    match local {
                         "element" => self.out.schemas[si].elements.push((name, start)),
                         "complexType" | "simpleType" => self.out.schemas[si].types.push(name),
                         _ => {}
                     }
                 }
-                Ctx::Other
+                Ctx::InSchema
             }
             Ctx::Message(mi) if is(ns::WSDL11, "part") => {
                 let attrs = self.attrs(e, start);
+                let before = self.out.problems.len();
                 let element = self.qname(reader, &attrs, "element");
                 let type_ = self.qname(reader, &attrs, "type");
+                let broken = self.out.problems.len() > before;
                 let name = self.value(&attrs, "name").unwrap_or_default();
                 self.out.messages[mi].parts.push(Part {
                     name,
                     element,
                     type_,
                     offset: start,
+                    broken,
                 });
                 Ctx::Other
             }
@@ -693,13 +706,14 @@ impl<'i> Walker<'i> {
     }
 }
 
-fn element_name(reader: &NsReader<&[u8]>, e: &BytesStart<'_>) -> (String, String) {
+/// An element's namespace URI and local name, borrowed (no allocation per element).
+fn element_name<'r, 'e>(reader: &'r NsReader<&[u8]>, e: &'e BytesStart<'_>) -> (&'r str, &'e str) {
     let (res, local) = reader.resolver().resolve_element(e.name());
     let ns_uri = match res {
-        ResolveResult::Bound(n) => n.into_inner().to_string(),
-        _ => String::new(),
+        ResolveResult::Bound(n) => n.into_inner(),
+        _ => "",
     };
-    (ns_uri, local.into_inner().to_string())
+    (ns_uri, local.into_inner())
 }
 
 fn resolve_qname(reader: &NsReader<&[u8]>, value: &str) -> Result<QName, String> {

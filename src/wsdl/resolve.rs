@@ -134,7 +134,8 @@ impl Loader<'_> {
         queue: &mut VecDeque<usize>,
     ) -> Option<usize> {
         let doc = &self.docs[i];
-        let line = doc.line(doc.parsed.refs[j].offset);
+        // Lines are counted only when a problem needs one.
+        let line = || doc.line(doc.parsed.refs[j].offset);
         // Relative locations inside a catalog-mapped document resolve against the URL it
         // was imported as (RFC 3986 §5.1.3), then through the catalog again; when the
         // catalog has no entry for that URL, next to the local file.
@@ -148,7 +149,7 @@ impl Loader<'_> {
                 Some(p) => (p, None),
                 None => {
                     let reason = format!("`{location}` is not a local file URL");
-                    self.problems.push(Problem::at(&doc.path, line, reason));
+                    self.problems.push(Problem::at(&doc.path, line(), reason));
                     return None;
                 }
             },
@@ -160,7 +161,7 @@ impl Loader<'_> {
                         "`{location}` is not mapped by the XML catalog (nothing is ever \
                          fetched; add a `uri` or `rewriteURI` entry for it)"
                     );
-                    self.problems.push(Problem::at(&doc.path, line, reason));
+                    self.problems.push(Problem::at(&doc.path, line(), reason));
                     return None;
                 }
             },
@@ -186,11 +187,13 @@ impl Loader<'_> {
         queue: &mut VecDeque<usize>,
     ) -> Option<usize> {
         let importer = &self.docs[i];
-        let line = importer.line(importer.parsed.refs[j].offset);
+        let offset = importer.parsed.refs[j].offset;
         let importer_path = importer.path.clone();
+        let line = |docs: &[Doc]| docs[i].line(offset);
         let path = uri::normalize(&path);
         let target = match std::fs::canonicalize(&path) {
             Err(e) => {
+                let line = line(&self.docs);
                 self.problems.push(Problem::at(
                     &importer_path,
                     line,
@@ -206,7 +209,7 @@ impl Loader<'_> {
                         Err(e) => {
                             self.problems.push(Problem::at(
                                 &importer_path,
-                                line,
+                                line(&self.docs),
                                 format!("cannot read `{location}` ({}): {e}", path.display()),
                             ));
                             None
@@ -223,6 +226,7 @@ impl Loader<'_> {
         let reason = self.check_link(i, j, target, location);
         match reason {
             Some(reason) => {
+                let line = line(&self.docs);
                 self.problems
                     .push(Problem::at(&importer_path, line, reason));
                 None
