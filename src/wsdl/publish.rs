@@ -1,0 +1,96 @@
+//! The contract as the gateway publishes it: each document's bytes with only the edited
+//! spans replaced (endpoint addresses, import locations), everything else byte-identical.
+
+use super::model::{Contract, DocumentKind, EditAction, GeneratedPort};
+use super::uri;
+use crate::model::SoapVersion;
+use crate::xml::{escape, ns};
+
+/// The WSDL (`doc` = None) or one of the contract's documents by its published name.
+/// Only documents of the contract are served: `doc` is looked up, never opened as a path.
+pub fn publish(contract: &Contract, doc: Option<&str>, service_url: &str) -> Option<Vec<u8>> {
+    let index = match doc {
+        None => 0,
+        Some(name) => contract
+            .documents
+            .iter()
+            .position(|d| d.published_as == name)?,
+    };
+    Some(render(contract, index, service_url))
+}
+
+/// `URL?wsdl=REL` / `URL?xsd=REL` of a document.
+pub fn document_url(contract: &Contract, index: usize, service_url: &str) -> String {
+    let d = &contract.documents[index];
+    let key = match d.kind {
+        DocumentKind::Wsdl => "wsdl",
+        DocumentKind::Xsd => "xsd",
+    };
+    format!(
+        "{service_url}?{key}={}",
+        uri::percent_encode_query(&d.published_as)
+    )
+}
+
+fn render(contract: &Contract, index: usize, service_url: &str) -> Vec<u8> {
+    let d = &contract.documents[index];
+    let mut out = Vec::with_capacity(d.bytes.len() + 512);
+    let mut pos = 0;
+    for e in &d.edits {
+        out.extend_from_slice(&d.bytes[pos..e.span.start]);
+        match &e.action {
+            EditAction::Address => out.extend_from_slice(escape::text(service_url).as_bytes()),
+            EditAction::Location(t) => {
+                let url = document_url(contract, *t, service_url);
+                out.extend_from_slice(escape::text(&url).as_bytes());
+            }
+            EditAction::AddSchemaLocation(t) => {
+                let url = document_url(contract, *t, service_url);
+                out.extend_from_slice(
+                    format!(" schemaLocation=\"{}\"", escape::text(&url)).as_bytes(),
+                );
+            }
+            EditAction::AddService(ports) => {
+                out.extend_from_slice(service(ports, service_url).as_bytes());
+            }
+        }
+        pos = e.span.end;
+    }
+    out.extend_from_slice(&d.bytes[pos..]);
+    out
+}
+
+/// A `wsdl:service` for a WSDL that has none; every name it uses is declared on the
+/// element that uses it, so it cannot clash with the document's own prefixes.
+fn service(ports: &[GeneratedPort], service_url: &str) -> String {
+    let url = escape::text(service_url);
+    let mut s = format!(
+        "  <lt-wsdl:service xmlns:lt-wsdl=\"{}\" name=\"LienthongGatewayService\">\n",
+        ns::WSDL11
+    );
+    for p in ports {
+        let soap_ns = match p.version {
+            SoapVersion::V11 => ns::WSDL_SOAP11,
+            SoapVersion::V12 => ns::WSDL_SOAP12,
+        };
+        // `xmlns:p=""` is not allowed (Namespaces in XML 1.0 §3); a binding in no
+        // namespace is named unprefixed with the default namespace undeclared.
+        let binding = if p.binding.ns.is_empty() {
+            format!("binding=\"{}\" xmlns=\"\"", escape::text(&p.binding.local))
+        } else {
+            format!(
+                "binding=\"lt-b:{}\" xmlns:lt-b=\"{}\"",
+                escape::text(&p.binding.local),
+                escape::text(&p.binding.ns)
+            )
+        };
+        s.push_str(&format!(
+            "    <lt-wsdl:port name=\"{}\" {binding}>\n      \
+             <lt-soap:address xmlns:lt-soap=\"{soap_ns}\" location=\"{url}\"/>\n    \
+             </lt-wsdl:port>\n",
+            escape::text(&p.name),
+        ));
+    }
+    s.push_str("  </lt-wsdl:service>\n");
+    s
+}

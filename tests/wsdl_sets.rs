@@ -1,0 +1,565 @@
+//! Loading and publishing self-authored WSDL/XSD sets of different styles (fixtures under
+//! tests/fixtures/wsdl/, see its README), the exact `file:line: reason` of each kind of
+//! broken set, and a generated 200-operation set for load time.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use lienthong::model::SoapVersion;
+use lienthong::wsdl::{self, Catalog, Contract, DocumentKind, Style};
+use lienthong::xml::QName;
+use quick_xml::events::Event;
+
+const FIXTURES: &str = "tests/fixtures/wsdl";
+const URL: &str = "https://lgsp.example.gov.vn/services/demo";
+
+fn catalog() -> Catalog {
+    Catalog::load(&Path::new(FIXTURES).join("catalog.xml")).expect("test catalog loads")
+}
+
+fn fixture(rel: &str) -> PathBuf {
+    Path::new(FIXTURES).join(rel)
+}
+
+fn load(rel: &str) -> Contract {
+    let started = std::time::Instant::now();
+    let c = wsdl::load(&fixture(rel), &catalog()).unwrap_or_else(|p| panic!("{rel}:\n{p}"));
+    let bytes: usize = c.documents.iter().map(|d| d.bytes.len()).sum();
+    println!(
+        "{rel}: {} operations, {} documents, {bytes} bytes, loaded in {:?}",
+        c.operations.len(),
+        c.documents.len(),
+        started.elapsed()
+    );
+    c
+}
+
+fn problems(rel: &str) -> String {
+    match wsdl::load(&fixture(rel), &catalog()) {
+        Ok(_) => panic!("{rel} loaded, but it is broken"),
+        Err(p) => p.to_string(),
+    }
+}
+
+fn text(b: &[u8]) -> &str {
+    std::str::from_utf8(b).unwrap()
+}
+
+/// Well-formedness of a published document, with the locations it points to.
+fn locations(doc: &[u8]) -> Vec<String> {
+    let mut r = quick_xml::NsReader::from_str(text(doc));
+    let mut out = Vec::new();
+    loop {
+        match r.read_event().expect("published document is well-formed") {
+            Event::Start(e) | Event::Empty(e) => {
+                for a in e.attributes() {
+                    let a = a.unwrap();
+                    if matches!(a.key.0, "location" | "schemaLocation") {
+                        out.push(
+                            a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                                .unwrap()
+                                .into_owned(),
+                        );
+                    }
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Follows every link of the published contract as a client would (`?wsdl`, then each
+/// `?wsdl=`/`?xsd=` it finds); returns the documents reached.
+fn crawl(c: &Contract) -> BTreeSet<String> {
+    let mut seen = BTreeSet::new();
+    let mut todo = vec![None::<String>];
+    while let Some(doc) = todo.pop() {
+        let bytes = wsdl::publish(c, doc.as_deref(), URL).expect("linked document is served");
+        // `?wsdl` and `?wsdl=MAIN` are the same document.
+        seen.insert(doc.clone().unwrap_or(c.documents[0].published_as.clone()));
+        for loc in locations(&bytes) {
+            if loc == URL {
+                continue; // an endpoint address
+            }
+            let rest = loc
+                .strip_prefix(&format!("{URL}?"))
+                .unwrap_or_else(|| panic!("location not through the gateway: {loc}"));
+            let (_, rel) = rest.split_once('=').unwrap();
+            let rel = rel.replace("%20", " ");
+            if !seen.contains(&rel) {
+                todo.push(Some(rel));
+            }
+        }
+    }
+    seen
+}
+
+#[test]
+fn document_literal_over_many_files_with_catalog_urls() {
+    let c = load("dat-dai/DatDaiService.wsdl");
+    assert_eq!(c.operations.len(), 30);
+    assert_eq!(
+        c.target_namespace,
+        "urn:lienthong:example:dat-dai:service:1"
+    );
+    let m = "urn:lienthong:example:dat-dai:messages:1";
+    let op = c.operation("TraCuuThuaDat").unwrap();
+    assert_eq!(op.style, Style::Document);
+    assert_eq!(op.request_root, QName::new(m, "TraCuuThuaDat"));
+    assert_eq!(
+        op.response_root,
+        Some(QName::new(m, "TraCuuThuaDatResponse"))
+    );
+    assert_eq!(
+        op.soap_action.as_deref(),
+        Some("urn:lienthong:dat-dai:TraCuuThuaDat")
+    );
+    assert_eq!(op.versions, vec![SoapVersion::V11, SoapVersion::V12]);
+    // Dispatch works on elements declared in each of the files the namespace spans.
+    for name in [
+        "XacNhanBanDoDiaChinh",
+        "HuyBoChuSuDung",
+        "DangKyGiayChungNhan",
+    ] {
+        let root = QName::new(m, name);
+        assert_eq!(c.operation_by_root(&root).unwrap().name, name);
+        let action = format!("urn:lienthong:dat-dai:{name}");
+        assert_eq!(c.operation_by_action(&action).unwrap().name, name);
+    }
+    let docs: Vec<(&str, DocumentKind)> = c
+        .documents
+        .iter()
+        .map(|d| (d.published_as.as_str(), d.kind))
+        .collect();
+    assert_eq!(
+        docs,
+        vec![
+            ("DatDaiService.wsdl", DocumentKind::Wsdl),
+            ("interface/DatDai.wsdl", DocumentKind::Wsdl),
+            ("xsd/DatDaiMessages.xsd", DocumentKind::Xsd),
+            ("xsd/DatDaiMessages-ThuaDat.xsd", DocumentKind::Xsd),
+            ("xsd/DatDaiMessages-ChuSuDung.xsd", DocumentKind::Xsd),
+            ("xsd/DatDaiMessages-HoSo.xsd", DocumentKind::Xsd),
+            ("xsd/common/DatDaiKieu.xsd", DocumentKind::Xsd),
+            (
+                "../catalog-mirror/lienthong.example.gov.vn/schemas/common/v1/DiaChi.xsd",
+                DocumentKind::Xsd
+            ),
+            ("../../../../schemas/w3c/xml.xsd", DocumentKind::Xsd),
+            (
+                "../catalog-mirror/lienthong.example.gov.vn/schemas/common/v1/KieuDuLieu.xsd",
+                DocumentKind::Xsd
+            ),
+        ]
+    );
+
+    // The main WSDL: the three addresses and the one import, nothing else changed.
+    let main = wsdl::publish(&c, None, URL).unwrap();
+    let original = text(&c.documents[0].bytes)
+        .replace("https://tnmt.example.gov.vn/dat-dai/soap11", URL)
+        .replace("https://tnmt.example.gov.vn/dat-dai/soap12", URL)
+        .replace("http://10.0.0.12:8080/dat-dai/noi-bo", URL)
+        .replace(
+            "location=\"interface/DatDai.wsdl\"",
+            &format!("location=\"{URL}?wsdl=interface/DatDai.wsdl\""),
+        );
+    assert_eq!(text(&main), original);
+    // Every document is reachable through the gateway and nothing points elsewhere.
+    let reached = crawl(&c);
+    assert_eq!(reached.len(), c.documents.len(), "{reached:?}");
+    let thua_dat = wsdl::publish(&c, Some("xsd/DatDaiMessages-ThuaDat.xsd"), URL).unwrap();
+    assert!(text(&thua_dat).contains(&format!(
+        "schemaLocation=\"{URL}?xsd=../catalog-mirror/lienthong.example.gov.vn/schemas/common/v1/DiaChi.xsd\""
+    )));
+    assert!(text(&thua_dat).contains(&format!(
+        "schemaLocation=\"{URL}?xsd=../../../../schemas/w3c/xml.xsd\""
+    )));
+}
+
+#[test]
+fn rpc_literal_with_typed_parts() {
+    let c = load("bao-hiem-rpc/BaoHiemXaHoi.wsdl");
+    assert_eq!(c.operations.len(), 15);
+    let ns = "urn:lienthong:example:bao-hiem:1:rpc";
+    let op = c.operation("KiemTraHuuTri").unwrap();
+    assert_eq!(op.style, Style::Rpc);
+    assert_eq!(op.request_root, QName::new(ns, "KiemTraHuuTri"));
+    assert_eq!(
+        op.response_root,
+        Some(QName::new(ns, "KiemTraHuuTriResponse"))
+    );
+    // soapAction="" declares no action (dispatch by Body root only).
+    assert_eq!(op.soap_action, None);
+    assert_eq!(op.versions, vec![SoapVersion::V11]);
+    let published = wsdl::publish(&c, None, URL).unwrap();
+    assert!(text(&published).contains(&format!("schemaLocation=\"{URL}?xsd=BaoHiemTypes.xsd\"")));
+    assert!(!text(&published).contains("bhxh.example.gov.vn"));
+    assert_eq!(crawl(&c).len(), 2);
+}
+
+#[test]
+fn soap_prefix_bound_to_soap12_is_soap12_only() {
+    let c = load("thue-soap12/Thue.wsdl");
+    assert_eq!(c.operations.len(), 15);
+    for op in &c.operations {
+        assert_eq!(op.versions, vec![SoapVersion::V12], "{}", op.name);
+        assert_eq!(
+            op.soap_action.as_deref(),
+            Some(format!("http://thue.example.gov.vn/lienthong/{}", op.name).as_str())
+        );
+    }
+    let published = wsdl::publish(&c, None, URL).unwrap();
+    assert!(text(&published).contains(&format!("<soap:address location=\"{URL}\"/>")));
+}
+
+#[test]
+fn inline_schemas_import_each_other_without_locations() {
+    let c = load("inline-schemas/GiaoDuc.wsdl");
+    assert_eq!(c.operations.len(), 8);
+    let main = &c.documents[0];
+    assert_eq!(main.inline_schemas.len(), 3);
+    let s = &main.inline_schemas[1];
+    assert_eq!(
+        s.target_namespace.as_deref(),
+        Some("urn:lienthong:example:giao-duc:1:thong-diep")
+    );
+    assert!(text(&main.bytes[s.span.clone()]).starts_with("<xs:schema"));
+    assert!(s
+        .namespaces
+        .iter()
+        .any(|(p, n)| p == "k" && n == "urn:lienthong:example:giao-duc:1:kieu"));
+    // The xml namespace, imported by namespace only, came from the catalog's `uri` entry;
+    // clients are told where to find it, the inline imports stay as they are.
+    assert_eq!(c.documents.len(), 2);
+    let published = text(&wsdl::publish(&c, None, URL).unwrap()).to_string();
+    assert!(published.contains(&format!(
+        "<xs:import namespace=\"http://www.w3.org/XML/1998/namespace\" \
+         schemaLocation=\"{URL}?xsd=../../../../schemas/w3c/xml.xsd\"/>"
+    )));
+    assert!(published.contains("<xs:import namespace=\"urn:lienthong:example:giao-duc:1:loi\"/>"));
+    assert_eq!(crawl(&c).len(), 2);
+}
+
+#[test]
+fn wsdl_without_service_gets_one_when_published() {
+    let c = load("no-service/CuTru.wsdl");
+    assert_eq!(c.operations.len(), 6);
+    assert!(c.operations.iter().all(|o| o.versions.len() == 2));
+    let published = text(&wsdl::publish(&c, None, URL).unwrap()).to_string();
+    locations(published.as_bytes());
+    assert!(published.contains("name=\"LienthongGatewayService\""));
+    assert!(published.contains(
+        "<lt-wsdl:port name=\"CuTruSoap11Port\" binding=\"lt-b:CuTruSoap11\" \
+         xmlns:lt-b=\"urn:lienthong:example:cu-tru:1\">"
+    ));
+    assert!(published.contains(&format!(
+        "<lt-soap:address xmlns:lt-soap=\"http://schemas.xmlsoap.org/wsdl/soap12/\" \
+         location=\"{URL}\"/>"
+    )));
+    assert!(published.ends_with("  </lt-wsdl:service>\n</definitions>\n"));
+}
+
+#[test]
+fn trusted_schemas_with_an_internal_dtd_subset_load() {
+    let c = load("dtd-schema/HoKinhDoanh.wsdl");
+    let op = c.operation("TraCuuHoKinhDoanh").unwrap();
+    assert_eq!(
+        op.request_root,
+        QName::new("urn:lienthong:example:ho-kinh-doanh:1", "TraCuuHoKinhDoanh")
+    );
+    // The import location came from an entity of the internal subset; it is rewritten.
+    let xsd = text(&wsdl::publish(&c, Some("HoKinhDoanh.xsd"), URL).unwrap()).to_string();
+    assert!(xsd.contains(&format!(
+        "schemaLocation=\"{URL}?xsd=../../../../schemas/w3c/xml.xsd\""
+    )));
+    // The repository's own xml.xsd (DOCTYPE and all) is served byte-identical.
+    let xml = c.document("../../../../schemas/w3c/xml.xsd").unwrap();
+    assert!(text(&xml.bytes).contains("<!DOCTYPE xs:schema ["));
+    assert_eq!(
+        wsdl::publish(&c, Some("../../../../schemas/w3c/xml.xsd"), URL).unwrap(),
+        std::fs::read("schemas/w3c/xml.xsd").unwrap()
+    );
+}
+
+#[test]
+fn import_cycles_terminate() {
+    let c = load("cycle/A.wsdl");
+    assert_eq!(c.documents.len(), 4);
+    let op = c.operation("Ping").unwrap();
+    assert_eq!(
+        op.request_root,
+        QName::new("urn:lienthong:example:cycle:types", "Ping")
+    );
+    assert_eq!(crawl(&c).len(), 4);
+}
+
+#[test]
+fn only_documents_of_the_contract_are_published() {
+    let c = load("dat-dai/DatDaiService.wsdl");
+    for bad in [
+        "../../../../Cargo.toml",
+        "/etc/passwd",
+        "xsd/../xsd/DatDaiMessages.xsd",
+        "xsd\\DatDaiMessages.xsd",
+        "",
+        "DatDaiService.wsdl/",
+    ] {
+        assert!(wsdl::publish(&c, Some(bad), URL).is_none(), "{bad}");
+    }
+    assert!(wsdl::publish(&c, Some("xsd/DatDaiMessages.xsd"), URL).is_some());
+}
+
+#[test]
+fn the_shipped_catalog_maps_w3c_xml_xsd() {
+    let cat = Catalog::load(Path::new("conf/catalog.xml")).unwrap();
+    let p = cat.resolve("http://www.w3.org/2001/xml.xsd").unwrap();
+    assert!(p.ends_with("schemas/w3c/xml.xsd"), "{}", p.display());
+    assert!(p.exists());
+}
+
+// ---------------------------------------------------------------------------------------
+// Broken sets: every problem, with its exact file and line.
+
+const B: &str = "tests/fixtures/wsdl/broken";
+
+#[test]
+fn malformed_xml_is_reported_at_the_error() {
+    assert_eq!(
+        problems("broken/malformed.wsdl"),
+        format!(
+            "{B}/malformed.wsdl:19: malformed XML: ill-formed document: expected \
+             `</wsdl:output>`, but `</wsdl:operation>` was found"
+        )
+    );
+}
+
+#[test]
+fn unresolved_message_is_reported_at_the_reference() {
+    assert_eq!(
+        problems("broken/missing-message.wsdl"),
+        format!(
+            "{B}/missing-message.wsdl:17: operation `HoiDap` refers to message \
+             {{urn:lienthong:example:broken:1}}Missing, which is not defined"
+        )
+    );
+}
+
+#[test]
+fn binding_of_unknown_port_type() {
+    assert_eq!(
+        problems("broken/unknown-port-type.wsdl"),
+        format!(
+            "{B}/unknown-port-type.wsdl:21: binding `HoiDapBinding` refers to portType \
+             {{urn:lienthong:example:broken:1}}NoSuchPortType, which is not defined"
+        )
+    );
+}
+
+#[test]
+fn unknown_prefix_in_a_qname_attribute() {
+    assert_eq!(
+        problems("broken/unknown-prefix.wsdl"),
+        format!("{B}/unknown-prefix.wsdl:13: unknown namespace prefix `zz` in element=\"zz:Hoi\"")
+    );
+}
+
+#[test]
+fn element_no_schema_declares() {
+    assert_eq!(
+        problems("broken/undeclared-element.wsdl"),
+        format!(
+            "{B}/undeclared-element.wsdl:13: part `p` of message `HoiIn` refers to element \
+             {{urn:lienthong:example:broken:1}}KhongCo, which no schema of the contract declares"
+        )
+    );
+}
+
+#[test]
+fn missing_uncatalogued_and_foreign_imports() {
+    assert_eq!(
+        problems("broken/bad-imports.wsdl"),
+        format!(
+            "{B}/bad-imports.wsdl:7: cannot read `types/KhongTonTai.xsd` \
+             ({B}/types/KhongTonTai.xsd): No such file or directory (os error 2)\n\
+             {B}/bad-imports.wsdl:8: `http://schemas.example.org/remote/v2/remote.xsd` is not \
+             mapped by the XML catalog (nothing is ever fetched; add a `uri` or `rewriteURI` \
+             entry for it)\n\
+             {B}/not-a-schema.json:1: not a WSDL or XML Schema document (no root element)"
+        )
+    );
+}
+
+#[test]
+fn a_file_that_is_not_a_wsdl_is_refused_with_its_name() {
+    assert_eq!(
+        problems("broken/not-a-wsdl.wsdl"),
+        format!(
+            "{B}/not-a-wsdl.wsdl:2: not a WSDL 1.1 or XML Schema document (root element is \
+             `html` in namespace `http://www.w3.org/1999/xhtml`; expected wsdl:definitions or \
+             xsd:schema)"
+        )
+    );
+    assert_eq!(
+        problems("bao-hiem-rpc/BaoHiemTypes.xsd"),
+        format!(
+            "{FIXTURES}/bao-hiem-rpc/BaoHiemTypes.xsd:1: this is an XML Schema; a service needs \
+             a WSDL 1.1 document (wsdl:definitions)"
+        )
+    );
+    assert_eq!(
+        problems("broken/no-such.wsdl"),
+        format!("{B}/no-such.wsdl: cannot read WSDL: No such file or directory (os error 2)")
+    );
+}
+
+#[test]
+fn every_problem_is_reported_not_just_the_first() {
+    assert_eq!(
+        problems("broken/many.wsdl"),
+        format!(
+            "{B}/many.wsdl:7: cannot read `Missing.wsdl` ({B}/Missing.wsdl): No such file or \
+             directory (os error 2)\n\
+             {B}/many.wsdl:14: part `p` of message `HoiIn` refers to element \
+             {{urn:lienthong:example:broken:1}}KhongCo, which no schema of the contract declares\n\
+             {B}/many.wsdl:18: operation `HoiDap` refers to message \
+             {{urn:lienthong:example:broken:1}}Missing, which is not defined\n\
+             {B}/many.wsdl:22: unknown namespace prefix `qq` in type=\"qq:HoiDapPortType\"\n\
+             {B}/many.wsdl:31: port `P` refers to binding \
+             {{urn:lienthong:example:broken:1}}NoSuchBinding, which is not defined"
+        )
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// A generated large set: 200 operations over 10 files, more than 500 KB.
+
+fn generate_large(dir: &Path) {
+    const OPS: usize = 200;
+    const FILES: usize = 8; // XSDs; plus the main WSDL and an imported interface WSDL
+    let tns = "urn:lienthong:example:lon:1";
+    let mns = "urn:lienthong:example:lon:messages:1";
+    let xs = "http://www.w3.org/2001/XMLSchema";
+    std::fs::create_dir_all(dir.join("xsd")).unwrap();
+    let mut root = format!("<xs:schema xmlns:xs=\"{xs}\" targetNamespace=\"{mns}\">\n");
+    for f in 1..FILES {
+        root.push_str(&format!("  <xs:include schemaLocation=\"part{f}.xsd\"/>\n"));
+    }
+    root.push_str("</xs:schema>\n");
+    std::fs::write(dir.join("xsd/part0.xsd"), root).unwrap();
+    for f in 1..FILES {
+        let mut s = format!(
+            "<?xml version=\"1.0\"?>\n<xs:schema xmlns:xs=\"{xs}\" xmlns:m=\"{mns}\" \
+             targetNamespace=\"{mns}\" elementFormDefault=\"qualified\">\n"
+        );
+        for op in (0..OPS).filter(|o| o % (FILES - 1) == f - 1) {
+            for dir in ["", "Response"] {
+                s.push_str(&format!(
+                    "  <xs:element name=\"ThaoTac{op:03}{dir}\" type=\"m:KieuThaoTac{op:03}{dir}\"/>\n\
+                     <xs:complexType name=\"KieuThaoTac{op:03}{dir}\">\n    <xs:sequence>\n"
+                ));
+                for field in 0..12 {
+                    s.push_str(&format!(
+                        "      <xs:element name=\"TruongDuLieu{field:02}\" type=\"xs:string\" \
+                         minOccurs=\"0\"><xs:annotation><xs:documentation xml:lang=\"vi\">Trường \
+                         dữ liệu số {field} của thao tác {op}.</xs:documentation></xs:annotation>\
+                         </xs:element>\n"
+                    ));
+                }
+                s.push_str("    </xs:sequence>\n  </xs:complexType>\n");
+            }
+        }
+        s.push_str("</xs:schema>\n");
+        std::fs::write(dir.join(format!("xsd/part{f}.xsd")), s).unwrap();
+    }
+    let mut iface = format!(
+        "<?xml version=\"1.0\"?>\n<wsdl:definitions xmlns:wsdl=\"http://schemas.xmlsoap.org/wsdl/\" \
+         xmlns:xs=\"{xs}\" xmlns:tns=\"{tns}\" xmlns:m=\"{mns}\" targetNamespace=\"{tns}\">\n\
+         <wsdl:types><xs:schema targetNamespace=\"{tns}\"><xs:import namespace=\"{mns}\" \
+         schemaLocation=\"xsd/part0.xsd\"/></xs:schema></wsdl:types>\n"
+    );
+    for op in 0..OPS {
+        iface.push_str(&format!(
+            "  <wsdl:message name=\"In{op:03}\"><wsdl:part name=\"p\" element=\"m:ThaoTac{op:03}\"/></wsdl:message>\n\
+             <wsdl:message name=\"Out{op:03}\"><wsdl:part name=\"p\" element=\"m:ThaoTac{op:03}Response\"/></wsdl:message>\n"
+        ));
+    }
+    iface.push_str("  <wsdl:portType name=\"LonPortType\">\n");
+    for op in 0..OPS {
+        iface.push_str(&format!(
+            "    <wsdl:operation name=\"ThaoTac{op:03}\"><wsdl:input message=\"tns:In{op:03}\"/>\
+             <wsdl:output message=\"tns:Out{op:03}\"/></wsdl:operation>\n"
+        ));
+    }
+    iface.push_str("  </wsdl:portType>\n</wsdl:definitions>\n");
+    std::fs::write(dir.join("Interface.wsdl"), iface).unwrap();
+    let mut main = format!(
+        "<?xml version=\"1.0\"?>\n<wsdl:definitions xmlns:wsdl=\"http://schemas.xmlsoap.org/wsdl/\" \
+         xmlns:s11=\"http://schemas.xmlsoap.org/wsdl/soap/\" \
+         xmlns:s12=\"http://schemas.xmlsoap.org/wsdl/soap12/\" xmlns:tns=\"{tns}\" \
+         targetNamespace=\"{tns}\">\n  <wsdl:import namespace=\"{tns}\" location=\"Interface.wsdl\"/>\n"
+    );
+    for (b, p) in [("Lon11", "s11"), ("Lon12", "s12")] {
+        main.push_str(&format!(
+            "  <wsdl:binding name=\"{b}\" type=\"tns:LonPortType\">\n    <{p}:binding \
+             style=\"document\" transport=\"http://schemas.xmlsoap.org/soap/http\"/>\n"
+        ));
+        for op in 0..OPS {
+            main.push_str(&format!(
+                "    <wsdl:operation name=\"ThaoTac{op:03}\"><{p}:operation \
+                 soapAction=\"urn:lon:ThaoTac{op:03}\"/><wsdl:input><{p}:body use=\"literal\"/>\
+                 </wsdl:input><wsdl:output><{p}:body use=\"literal\"/></wsdl:output>\
+                 </wsdl:operation>\n"
+            ));
+        }
+        main.push_str("  </wsdl:binding>\n");
+    }
+    main.push_str(
+        "  <wsdl:service name=\"Lon\">\n    <wsdl:port name=\"P11\" binding=\"tns:Lon11\">\
+         <s11:address location=\"http://old/11\"/></wsdl:port>\n    <wsdl:port name=\"P12\" \
+         binding=\"tns:Lon12\"><s12:address location=\"http://old/12\"/></wsdl:port>\n  \
+         </wsdl:service>\n</wsdl:definitions>\n",
+    );
+    std::fs::write(dir.join("Lon.wsdl"), main).unwrap();
+}
+
+#[test]
+fn a_large_generated_set_loads_quickly() {
+    let dir = tempfile::tempdir().unwrap();
+    generate_large(dir.path());
+    // Kept for measuring elsewhere (e.g. an optimised build) when asked to.
+    if let Some(keep) = std::env::var_os("LIENTHONG_WSDL_LARGE_SET") {
+        generate_large(Path::new(&keep));
+    }
+    let cat = Catalog::default();
+    let started = std::time::Instant::now();
+    let c = wsdl::load(&dir.path().join("Lon.wsdl"), &cat).unwrap_or_else(|p| panic!("{p}"));
+    let first = started.elapsed();
+    let started = std::time::Instant::now();
+    let rounds = 5;
+    for _ in 0..rounds {
+        wsdl::load(&dir.path().join("Lon.wsdl"), &cat).unwrap();
+    }
+    let each = started.elapsed() / rounds;
+    let bytes: usize = c.documents.iter().map(|d| d.bytes.len()).sum();
+    let started = std::time::Instant::now();
+    let published: usize = (0..c.documents.len())
+        .map(|i| {
+            let name = (i > 0).then(|| c.documents[i].published_as.clone());
+            wsdl::publish(&c, name.as_deref(), URL).unwrap().len()
+        })
+        .sum();
+    println!(
+        "large set: {} operations, {} files, {bytes} bytes; load {first:?} (first), {each:?} \
+         (mean of {rounds}); publish all {published} bytes in {:?}",
+        c.operations.len(),
+        c.documents.len(),
+        started.elapsed()
+    );
+    assert_eq!(c.operations.len(), 200);
+    assert_eq!(c.documents.len(), 10);
+    assert!(bytes > 500_000, "{bytes}");
+    assert!(c.operations.iter().all(|o| o.versions.len() == 2));
+    assert_eq!(crawl(&c).len(), 10);
+}
