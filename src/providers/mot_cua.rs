@@ -1,0 +1,90 @@
+//! `mot-cua`: the Đông Sơn district one-stop shop's dossier status lookup (000.00.21.H38),
+//! wsdl/mot-cua/MotCua.wsdl, document/literal over SOAP 1.2 only.
+
+use yaserde::{YaDeserialize, YaSerialize};
+
+use super::fixtures;
+use super::soap::{self, ProviderFault, SoapRequest};
+use super::types::CoQuan;
+use crate::model::SoapVersion;
+
+pub const NS: &str = "urn:lgsp:h38:motcua:1.0";
+pub const AGENCY: &str = "000.00.21.H38";
+pub const ACTION: &str = "urn:lgsp:h38:motcua:TraCuuTrangThaiHoSo";
+
+pub fn handle(req: &SoapRequest) -> Result<String, ProviderFault> {
+    // The contract has a SOAP 1.2 binding only; a SOAP 1.1 envelope is not for this node
+    // (SOAP 1.2 Part 1 §5.4.7 VersionMismatch).
+    if req.version != SoapVersion::V12 {
+        return Err(ProviderFault::version_mismatch(
+            "Dịch vụ chỉ hỗ trợ SOAP 1.2 (this service speaks SOAP 1.2 only)",
+        ));
+    }
+    if !req.root.is(NS, "TraCuuTrangThaiHoSo") {
+        return Err(soap::unknown_operation(&req.root));
+    }
+    soap::check_action(req, "TraCuuTrangThaiHoSo", ACTION)?;
+    let q: TraCuuTrangThaiHoSo = soap::decode(&req.payload)?;
+    let ma = q.ma_ho_so.trim();
+    let found = fixtures::ho_so()
+        .into_iter()
+        .find(|h| h.ma_ho_so == ma)
+        .ok_or_else(|| {
+            ProviderFault::business(
+                AGENCY,
+                "KHONG_TIM_THAY",
+                format!("Không tìm thấy hồ sơ có mã {ma}"),
+            )
+        })?;
+    soap::encode(&TraCuuTrangThaiHoSoResponse { ho_so: found }).map_err(ProviderFault::server)
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, YaSerialize, YaDeserialize)]
+#[yaserde(
+    rename = "TraCuuTrangThaiHoSo",
+    prefix = "mc",
+    namespaces = { "mc" = "urn:lgsp:h38:motcua:1.0" }
+)]
+pub struct TraCuuTrangThaiHoSo {
+    #[yaserde(rename = "MaHoSo", prefix = "mc")]
+    pub ma_ho_so: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, YaSerialize, YaDeserialize)]
+#[yaserde(
+    rename = "TraCuuTrangThaiHoSoResponse",
+    prefix = "mc",
+    namespaces = { "mc" = "urn:lgsp:h38:motcua:1.0" }
+)]
+pub struct TraCuuTrangThaiHoSoResponse {
+    #[yaserde(rename = "HoSo", prefix = "mc")]
+    pub ho_so: TrangThaiHoSo,
+}
+
+/// `mc:TrangThaiHoSo` (schemas/mot-cua/HoSo.xsd).
+#[derive(Debug, Clone, Default, PartialEq, Eq, YaSerialize, YaDeserialize)]
+#[yaserde(prefix = "mc", namespaces = { "mc" = "urn:lgsp:h38:motcua:1.0" })]
+pub struct TrangThaiHoSo {
+    #[yaserde(rename = "MaHoSo", prefix = "mc")]
+    pub ma_ho_so: String,
+    #[yaserde(rename = "MaThuTuc", prefix = "mc")]
+    pub ma_thu_tuc: String,
+    #[yaserde(rename = "TenThuTuc", prefix = "mc")]
+    pub ten_thu_tuc: String,
+    #[yaserde(rename = "ChuHoSo", prefix = "mc")]
+    pub chu_ho_so: String,
+    /// MOI_TIEP_NHAN, DANG_XU_LY, CHO_BO_SUNG, TAM_DUNG, DA_CO_KET_QUA, DA_TRA_KET_QUA,
+    /// TU_CHOI or DA_RUT.
+    #[yaserde(rename = "TrangThai", prefix = "mc")]
+    pub trang_thai: String,
+    #[yaserde(rename = "NgayTiepNhan", prefix = "mc")]
+    pub ngay_tiep_nhan: String,
+    #[yaserde(rename = "NgayHenTra", prefix = "mc")]
+    pub ngay_hen_tra: String,
+    #[yaserde(rename = "NgayCoKetQua", prefix = "mc")]
+    pub ngay_co_ket_qua: Option<String>,
+    #[yaserde(rename = "DonViXuLy", prefix = "mc")]
+    pub don_vi_xu_ly: CoQuan,
+    #[yaserde(rename = "GhiChu", prefix = "mc")]
+    pub ghi_chu: Option<String>,
+}
