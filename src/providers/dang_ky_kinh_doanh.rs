@@ -110,3 +110,77 @@ pub struct NguoiDaiDien {
     #[yaserde(rename = "SoDinhDanh", prefix = "dn")]
     pub so_dinh_danh: Option<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::SoapVersion::V11;
+    use crate::providers::soap::testing::call;
+    use http::StatusCode;
+
+    fn query(code: &str) -> String {
+        format!(
+            r#"<dk:TraCuuDoanhNghiep xmlns:dk="urn:lgsp:h38:dkkd:wsdl:1.0"><MaSoDoanhNghiep>{code}</MaSoDoanhNghiep></dk:TraCuuDoanhNghiep>"#
+        )
+    }
+
+    #[test]
+    fn enterprise_by_code() {
+        let (status, body) = call("/dang-ky-kinh-doanh", V11, ACTION, &query("2802345678"));
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert!(body.contains(r#"<dk:TraCuuDoanhNghiepResponse xmlns:dk="urn:lgsp:h38:dkkd:wsdl:1.0"><DoanhNghiep xmlns:dn="urn:lgsp:h38:dkkd:1.0"><dn:MaSoDoanhNghiep>2802345678</dn:MaSoDoanhNghiep>"#), "{body}");
+        assert!(body.contains("<dn:TinhTrang>TAM_NGUNG_KINH_DOANH</dn:TinhTrang>"));
+        // Two legal representatives, in order.
+        let a = body.find("Trịnh Văn Quang").unwrap();
+        let b = body.find("Đỗ Thị Ngọc Lan").unwrap();
+        assert!(a < b);
+    }
+
+    #[test]
+    fn unknown_enterprise_is_a_client_fault() {
+        let (status, body) = call("/dang-ky-kinh-doanh", V11, ACTION, &query("2809999999"));
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(
+            body.contains("<faultcode>soap:Client</faultcode>"),
+            "{body}"
+        );
+        assert!(
+            body.contains("<dm:MaLoi>KHONG_TIM_THAY</dm:MaLoi>"),
+            "{body}"
+        );
+        assert!(body.contains("<dm:CoQuanXuLy>000.00.13.H38</dm:CoQuanXuLy>"));
+    }
+
+    #[test]
+    fn rpc_part_accessor_must_be_unqualified() {
+        // WS-I BP 1.1 R2735: part accessors have no namespace. A qualified accessor would
+        // be skipped by yaserde; it is refused rather than answered as "not found".
+        let qualified = r#"<dk:TraCuuDoanhNghiep xmlns:dk="urn:lgsp:h38:dkkd:wsdl:1.0"><dk:MaSoDoanhNghiep>2801234567</dk:MaSoDoanhNghiep></dk:TraCuuDoanhNghiep>"#;
+        let err = soap::decode::<TraCuuDoanhNghiep>(qualified).unwrap_err();
+        assert_eq!(err.code, soap::FaultClass::Client);
+        // A default namespace on the wrapper puts the accessor in it too: also refused.
+        let defaulted = r#"<TraCuuDoanhNghiep xmlns="urn:lgsp:h38:dkkd:wsdl:1.0"><MaSoDoanhNghiep>2801234567</MaSoDoanhNghiep></TraCuuDoanhNghiep>"#;
+        assert!(soap::decode::<TraCuuDoanhNghiep>(defaulted).is_err());
+        // The forms that keep the accessor unqualified all read the same value.
+        for form in [
+            query("2801234567"),
+            r#"<ns0:TraCuuDoanhNghiep xmlns:ns0="urn:lgsp:h38:dkkd:wsdl:1.0" xmlns:dn="urn:lgsp:h38:dkkd:1.0"><MaSoDoanhNghiep xmlns="">2801234567</MaSoDoanhNghiep></ns0:TraCuuDoanhNghiep>"#.to_string(),
+        ] {
+            let q: TraCuuDoanhNghiep = soap::decode(&form).unwrap_or_else(|e| panic!("{e}: {form}"));
+            assert_eq!(q.ma_so_doanh_nghiep, "2801234567");
+        }
+    }
+
+    #[test]
+    fn response_round_trips_without_loss() {
+        let all = fixtures::doanh_nghiep();
+        for d in all {
+            let xml = soap::encode(&TraCuuDoanhNghiepResponse {
+                doanh_nghiep: d.clone(),
+            })
+            .unwrap();
+            let back: TraCuuDoanhNghiepResponse = soap::decode(&xml).unwrap();
+            assert_eq!(back.doanh_nghiep, d);
+        }
+    }
+}

@@ -264,3 +264,170 @@ fn plain(status: StatusCode, content_type: &'static str, body: String) -> Respon
         .insert(CONTENT_TYPE, http::HeaderValue::from_static(content_type));
     resp
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::SoapVersion;
+    use http_body_util::Empty;
+    use hyper_util::client::legacy::Client;
+    use hyper_util::rt::TokioExecutor;
+    use std::path::Path;
+
+    #[test]
+    fn shipped_config_points_the_examples_at_one_loopback_port() {
+        let config = Config::load(Path::new("conf/gateway.toml")).expect("conf/gateway.toml");
+        let addrs = listen_addresses(&config);
+        assert_eq!(addrs, [SocketAddr::from(([127, 0, 0, 1], 9100))]);
+        for s in &config.services {
+            let path = s.endpoint.rsplit('/').next().unwrap();
+            assert!(
+                handler_for(&format!("/{path}")).is_some(),
+                "{} has no example provider",
+                s.name
+            );
+            assert!(s.wsdl.exists(), "{}", s.wsdl.display());
+        }
+    }
+
+    struct Running {
+        addr: SocketAddr,
+        stop: tokio::sync::oneshot::Sender<()>,
+        done: tokio::task::JoinHandle<()>,
+    }
+
+    async fn start() -> Running {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, rx) = tokio::sync::oneshot::channel::<()>();
+        let done = tokio::spawn(serve(listener, async move {
+            let _ = rx.await;
+        }));
+        Running { addr, stop, done }
+    }
+
+    async fn send(
+        addr: SocketAddr,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> (StatusCode, String) {
+        let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+        let mut req = Request::builder()
+            .method(method)
+            .uri(format!("http://{addr}{path}"));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let resp = client
+            .request(req.body(Full::new(Bytes::from(body))).unwrap())
+            .await
+            .unwrap();
+        let status = resp.status();
+        let body = resp.into_body().collect().await.unwrap().to_bytes();
+        (status, String::from_utf8(body.to_vec()).unwrap())
+    }
+
+    #[tokio::test]
+    async fn serves_records_and_resets() {
+        let p = start().await;
+        let payload = r#"<ht:TraCuuKhaiSinh xmlns:ht="urn:lgsp:h38:hotich:1.0"><ht:SoDinhDanh>038224001234</ht:SoDinhDanh></ht:TraCuuKhaiSinh>"#;
+        let env = soap::testing::forwarded(SoapVersion::V12, payload);
+        let ct = soap::testing::content_type(SoapVersion::V12, ho_tich::ACTION_KHAI_SINH);
+        let (status, body) = send(
+            p.addr,
+            Method::POST,
+            "/ho-tich",
+            &[("content-type", &ct)],
+            env,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert!(body.contains("Lê Minh Anh"));
+
+        let (status, json) = send(p.addr, Method::GET, "/_received", &[], vec![]).await;
+        assert_eq!(status, StatusCode::OK);
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(v["count"], 1, "{json}");
+        let last = &v["last"][0];
+        assert_eq!(last["path"], "/ho-tich");
+        assert_eq!(last["soap_version"], "1.2");
+        assert_eq!(last["action"], ho_tich::ACTION_KHAI_SINH);
+        assert_eq!(last["body_root"], "{urn:lgsp:h38:hotich:1.0}TraCuuKhaiSinh");
+        let ex = last["exchange_header"].as_str().unwrap();
+        assert!(
+            ex.contains("<lt:Consumer>000.00.00.H38</lt:Consumer>"),
+            "{ex}"
+        );
+
+        // Malformed requests are recorded too (they reached the provider), with no root.
+        let (status, _) = send(
+            p.addr,
+            Method::POST,
+            "/mot-cua",
+            &[("content-type", "application/soap+xml")],
+            b"<not-closed>".to_vec(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        let (_, json) = send(p.addr, Method::GET, "/_received", &[], vec![]).await;
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(v["count"], 2);
+        assert!(v["last"][1]["body_root"].is_null());
+
+        let (status, _) = send(p.addr, Method::POST, "/_reset", &[], vec![]).await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        let (_, json) = send(p.addr, Method::GET, "/_received", &[], vec![]).await;
+        assert_eq!(json, r#"{"count":0,"last":[]}"#);
+
+        let (status, _) = send(p.addr, Method::GET, "/ho-tich", &[], vec![]).await;
+        assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+        let (status, _) = send(p.addr, Method::POST, "/nowhere", &[], vec![]).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (status, body) = send(
+            p.addr,
+            Method::POST,
+            "/ho-tich",
+            &[("content-type", "application/json")],
+            b"{}".to_vec(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{body}");
+
+        p.stop.send(()).unwrap();
+        tokio::time::timeout(Duration::from_secs(5), p.done)
+            .await
+            .expect("serve stops")
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn hang_holds_until_shutdown() {
+        let p = start().await;
+        let addr = p.addr;
+        let client = Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri(format!("http://{addr}/_hang"))
+            .body(Empty::new())
+            .unwrap();
+        let pending = tokio::spawn(async move { client.request(req).await });
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(!pending.is_finished(), "/_hang answered");
+        let (_, json) = send(addr, Method::GET, "/_received", &[], vec![]).await;
+        assert!(json.contains(r#""path":"/_hang""#), "{json}");
+
+        let started = std::time::Instant::now();
+        p.stop.send(()).unwrap();
+        tokio::time::timeout(Duration::from_secs(5), p.done)
+            .await
+            .expect("serve stops although a request hangs")
+            .unwrap();
+        assert!(started.elapsed() < Duration::from_secs(3));
+        // The held request ends (answered 503 or connection closed), it does not linger.
+        let _ = tokio::time::timeout(Duration::from_secs(2), pending)
+            .await
+            .expect("the hanging request ends at shutdown");
+    }
+}

@@ -88,3 +88,69 @@ pub struct TrangThaiHoSo {
     #[yaserde(rename = "GhiChu", prefix = "mc")]
     pub ghi_chu: Option<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::SoapVersion::{V11, V12};
+    use crate::providers::soap::testing::call;
+    use http::StatusCode;
+
+    fn query(code: &str) -> String {
+        format!(
+            r#"<TraCuuTrangThaiHoSo xmlns="urn:lgsp:h38:motcua:1.0"><MaHoSo>{code}</MaHoSo></TraCuuTrangThaiHoSo>"#
+        )
+    }
+
+    #[test]
+    fn dossier_status() {
+        let (status, body) = call("/mot-cua", V12, ACTION, &query("000.00.21.H38-261105-0012"));
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert!(body.contains(crate::xml::ns::SOAP12_ENV));
+        assert!(
+            body.contains("<mc:TrangThai>DA_TRA_KET_QUA</mc:TrangThai>"),
+            "{body}"
+        );
+        assert!(body.contains("<mc:NgayHenTra>2026-11-19T17:00:00+07:00</mc:NgayHenTra>"));
+        assert!(
+            body.contains("<dm:TenCoQuan>Phòng Kinh tế và Hạ tầng huyện Đông Sơn</dm:TenCoQuan>")
+        );
+    }
+
+    #[test]
+    fn unknown_dossier_is_a_sender_fault() {
+        let (status, body) = call("/mot-cua", V12, ACTION, &query("000.00.21.H38-261231-9999"));
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(
+            body.contains("<soap:Value>soap:Sender</soap:Value>"),
+            "{body}"
+        );
+        assert!(
+            body.contains("<dm:MaLoi>KHONG_TIM_THAY</dm:MaLoi>"),
+            "{body}"
+        );
+    }
+
+    #[test]
+    fn soap11_is_a_version_mismatch() {
+        let (status, body) = call("/mot-cua", V11, ACTION, &query("000.00.21.H38-261118-0007"));
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(
+            body.contains("<faultcode>soap:VersionMismatch</faultcode>"),
+            "{body}"
+        );
+    }
+
+    #[test]
+    fn prefixed_and_default_forms_read_the_same() {
+        for form in [
+            query("000.00.21.H38-261118-0007"),
+            r#"<mc:TraCuuTrangThaiHoSo xmlns:mc="urn:lgsp:h38:motcua:1.0"><mc:MaHoSo>000.00.21.H38-261118-0007</mc:MaHoSo></mc:TraCuuTrangThaiHoSo>"#.to_string(),
+        ] {
+            let q: TraCuuTrangThaiHoSo = soap::decode(&form).unwrap();
+            assert_eq!(q.ma_ho_so, "000.00.21.H38-261118-0007");
+        }
+        let wrong = r#"<mc:TraCuuTrangThaiHoSo xmlns:mc="urn:lgsp:h38:motcua:1.0"><MaHoSo>000.00.21.H38-261118-0007</MaHoSo></mc:TraCuuTrangThaiHoSo>"#;
+        assert!(soap::decode::<TraCuuTrangThaiHoSo>(wrong).is_err());
+    }
+}
