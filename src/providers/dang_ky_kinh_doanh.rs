@@ -26,9 +26,8 @@ pub fn handle(req: &SoapRequest) -> Result<String, ProviderFault> {
     soap::check_action(req, "TraCuuDoanhNghiep", ACTION)?;
     let q: TraCuuDoanhNghiep = soap::decode(&req.payload)?;
     let ma = q.ma_so_doanh_nghiep.trim();
-    // A branch (10-3 digits) is looked up under its parent enterprise's code.
     let found = fixtures::doanh_nghiep()
-        .into_iter()
+        .iter()
         .find(|d| d.ma_so_doanh_nghiep == ma)
         .ok_or_else(|| {
             ProviderFault::business(
@@ -38,7 +37,7 @@ pub fn handle(req: &SoapRequest) -> Result<String, ProviderFault> {
             )
         })?;
     soap::encode(&TraCuuDoanhNghiepResponse {
-        doanh_nghiep: found,
+        doanh_nghiep: found.clone(),
     })
     .map_err(ProviderFault::server)
 }
@@ -180,7 +179,7 @@ mod tests {
             })
             .unwrap();
             let back: TraCuuDoanhNghiepResponse = soap::decode(&xml).unwrap();
-            assert_eq!(back.doanh_nghiep, d);
+            assert_eq!(&back.doanh_nghiep, d);
         }
     }
 }

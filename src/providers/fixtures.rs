@@ -11,6 +11,8 @@
 //! - mot-cua: 000.00.21.H38-261118-0007, 000.00.21.H38-261105-0012,
 //!   000.00.21.H38-261120-0003. Not found: 000.00.21.H38-261231-9999.
 
+use std::sync::OnceLock;
+
 use super::dang_ky_kinh_doanh::{NguoiDaiDien, ThongTinDoanhNghiep};
 use super::ho_tich::{
     NguoiDuocKhaiSinh, ThongTinChaMe, ThongTinKetHon, ThongTinKhaiSinh, ThongTinVoChong,
@@ -44,7 +46,12 @@ fn cha_me(ho_ten: &str, nam: &str, noi_cu_tru: &str) -> ThongTinChaMe {
 }
 
 /// Birth registrations (Sở Tư pháp's civil-status database).
-pub fn khai_sinh() -> Vec<ThongTinKhaiSinh> {
+pub fn khai_sinh() -> &'static [ThongTinKhaiSinh] {
+    static ALL: OnceLock<Vec<ThongTinKhaiSinh>> = OnceLock::new();
+    ALL.get_or_init(khai_sinh_records)
+}
+
+fn khai_sinh_records() -> Vec<ThongTinKhaiSinh> {
     vec![
         ThongTinKhaiSinh {
             so_dang_ky: s("125/2024"),
@@ -132,7 +139,12 @@ fn vo_chong(ho_ten: &str, ngay_sinh: &str, id: &str, noi_cu_tru: &str) -> ThongT
 }
 
 /// Marriage registrations.
-pub fn ket_hon() -> Vec<ThongTinKetHon> {
+pub fn ket_hon() -> &'static [ThongTinKetHon] {
+    static ALL: OnceLock<Vec<ThongTinKetHon>> = OnceLock::new();
+    ALL.get_or_init(ket_hon_records)
+}
+
+fn ket_hon_records() -> Vec<ThongTinKetHon> {
     let binh = || {
         vo_chong(
             "Nguyễn Văn Bình",
@@ -203,7 +215,12 @@ fn dai_dien(ho_ten: &str, chuc_danh: &str, id: Option<&str>) -> NguoiDaiDien {
 }
 
 /// Enterprises (National Business Registration System extract).
-pub fn doanh_nghiep() -> Vec<ThongTinDoanhNghiep> {
+pub fn doanh_nghiep() -> &'static [ThongTinDoanhNghiep] {
+    static ALL: OnceLock<Vec<ThongTinDoanhNghiep>> = OnceLock::new();
+    ALL.get_or_init(doanh_nghiep_records)
+}
+
+fn doanh_nghiep_records() -> Vec<ThongTinDoanhNghiep> {
     vec![
         ThongTinDoanhNghiep {
             ma_so_doanh_nghiep: s("2801234567"),
@@ -269,7 +286,12 @@ pub fn doanh_nghiep() -> Vec<ThongTinDoanhNghiep> {
 }
 
 /// Dossiers at the Đông Sơn district one-stop shop.
-pub fn ho_so() -> Vec<TrangThaiHoSo> {
+pub fn ho_so() -> &'static [TrangThaiHoSo] {
+    static ALL: OnceLock<Vec<TrangThaiHoSo>> = OnceLock::new();
+    ALL.get_or_init(ho_so_records)
+}
+
+fn ho_so_records() -> Vec<TrangThaiHoSo> {
     vec![
         TrangThaiHoSo {
             ma_ho_so: s("000.00.21.H38-261118-0007"),

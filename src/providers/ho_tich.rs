@@ -18,16 +18,19 @@ pub fn handle(req: &SoapRequest) -> Result<String, ProviderFault> {
         soap::check_action(req, "TraCuuKhaiSinh", ACTION_KHAI_SINH)?;
         let q: TraCuuKhaiSinh = soap::decode(&req.payload)?;
         let found = fixtures::khai_sinh()
-            .into_iter()
+            .iter()
             .find(|k| q.matches(k))
             .ok_or_else(|| not_found("khai sinh", &q.key()))?;
-        encode(&TraCuuKhaiSinhResponse { khai_sinh: found })
+        encode(&TraCuuKhaiSinhResponse {
+            khai_sinh: found.clone(),
+        })
     } else if req.root.is(NS, "TraCuuKetHon") {
         soap::check_action(req, "TraCuuKetHon", ACTION_KET_HON)?;
         let q: TraCuuKetHon = soap::decode(&req.payload)?;
         let mut found: Vec<ThongTinKetHon> = fixtures::ket_hon()
-            .into_iter()
+            .iter()
             .filter(|k| q.matches(k))
+            .cloned()
             .collect();
         if found.is_empty() {
             return Err(not_found("kết hôn", &q.key()));

@@ -27,7 +27,7 @@ pub fn handle(req: &SoapRequest) -> Result<String, ProviderFault> {
     let q: TraCuuTrangThaiHoSo = soap::decode(&req.payload)?;
     let ma = q.ma_ho_so.trim();
     let found = fixtures::ho_so()
-        .into_iter()
+        .iter()
         .find(|h| h.ma_ho_so == ma)
         .ok_or_else(|| {
             ProviderFault::business(
@@ -36,7 +36,10 @@ pub fn handle(req: &SoapRequest) -> Result<String, ProviderFault> {
                 format!("Không tìm thấy hồ sơ có mã {ma}"),
             )
         })?;
-    soap::encode(&TraCuuTrangThaiHoSoResponse { ho_so: found }).map_err(ProviderFault::server)
+    soap::encode(&TraCuuTrangThaiHoSoResponse {
+        ho_so: found.clone(),
+    })
+    .map_err(ProviderFault::server)
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, YaSerialize, YaDeserialize)]
