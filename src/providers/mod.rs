@@ -13,6 +13,11 @@
 //! | `/_hang` | | accepts and never answers (bounded: one hour, or until shutdown) |
 //!
 //! [`soap`] reads envelopes and writes answers and faults; [`fixtures`] holds the records.
+//!
+//! Header blocks other than the gateway's `lt:Exchange` are not processed (a real provider
+//! would verify the gateway's `wsse:Security` signature; these demo backends trust their
+//! loopback caller). Request payloads are decoded with yaserde behind a guard that refuses
+//! any element yaserde did not read ([`soap::decode`]).
 
 pub mod dang_ky_kinh_doanh;
 pub mod fixtures;
