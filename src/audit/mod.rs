@@ -24,6 +24,7 @@ pub mod seal;
 pub mod store;
 #[cfg(test)]
 pub(crate) mod testutil;
+pub mod verify;
 
 pub use record::{ExchangeRecord, Message, Outcome};
 pub use seal::SealKey;

@@ -27,6 +27,16 @@ pub enum AuditCommand {
     },
     /// Create the store or apply pending migrations (the gateway also does it at start).
     Migrate,
+    /// Recompute every hash, chain link and seal signature; exit 1 at the first break.
+    Verify {
+        /// PEM key or certificate seals must be signed with (repeatable). Default: the
+        /// gateway's seal key in the data directory, when present.
+        #[arg(long = "trust-key")]
+        trust_keys: Vec<std::path::PathBuf>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// The filters `list` and `export` take (same names as the HTTP API's parameters).
@@ -102,6 +112,7 @@ pub fn run(common: &Common, cmd: AuditCommand) -> anyhow::Result<i32> {
     match cmd {
         AuditCommand::List { limit, filter } => list(&ctx, limit, &filter.to_filter()?),
         AuditCommand::Show { id } => show(&ctx, &id),
+        AuditCommand::Verify { trust_keys, json } => verify(&ctx, common, &trust_keys, json),
         AuditCommand::Migrate => {
             let mut conn = Conn::connect(&ctx.url)
                 .with_context(|| format!("cannot open {}", ctx.url.redacted()))?;
@@ -303,4 +314,88 @@ fn print_row(ctx: &Ctx, rec: &Record) {
         }
     }
     println!();
+}
+
+/// `key_id` (hex SHA-256 of the DER SubjectPublicKeyInfo) of a PEM private key, public key
+/// or certificate.
+pub fn key_id_of(path: &std::path::Path) -> anyhow::Result<String> {
+    use openssl::pkey::PKey;
+    use sha2::Digest;
+    let pem = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let der = if let Ok(k) = PKey::private_key_from_pem(&pem) {
+        k.public_key_to_der()?
+    } else if let Ok(k) = PKey::public_key_from_pem(&pem) {
+        k.public_key_to_der()?
+    } else if let Ok(c) = openssl::x509::X509::from_pem(&pem) {
+        c.public_key()?.public_key_to_der()?
+    } else {
+        anyhow::bail!("{}: not a PEM key or certificate", path.display());
+    };
+    Ok(hex::encode(sha2::Sha256::digest(&der)))
+}
+
+/// The keys `verify` trusts: those given, else the gateway's own seal key if present.
+pub fn trusted_keys(
+    ctx: &Ctx,
+    common: &Common,
+    given: &[std::path::PathBuf],
+) -> anyhow::Result<Vec<String>> {
+    if !given.is_empty() {
+        return given.iter().map(|p| key_id_of(p)).collect();
+    }
+    let path = match &ctx.config {
+        Some(c) => c.audit.seal_key_path(&common.data_dir(c)),
+        None => common
+            .data_dir
+            .clone()
+            .unwrap_or_else(|| "data".into())
+            .join("audit-seal.key"),
+    };
+    if path.exists() {
+        Ok(vec![key_id_of(&path)?])
+    } else {
+        Ok(Vec::new())
+    }
+}
+
+fn verify(
+    ctx: &Ctx,
+    common: &Common,
+    keys: &[std::path::PathBuf],
+    json: bool,
+) -> anyhow::Result<i32> {
+    let mut conn = ctx.connect()?;
+    let opts = crate::audit::verify::Options {
+        trusted_keys: trusted_keys(ctx, common, keys)?,
+        ..Default::default()
+    };
+    let report = crate::audit::verify::verify(&mut conn, &opts)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!("{}", ctx.url.redacted());
+        for n in &report.nodes {
+            println!(
+                "  node {}: {} record(s) verified{}, {} seal(s), sealed up to seq {}",
+                n.node_id,
+                n.records,
+                match (n.first_seq, n.last_seq) {
+                    (Some(a), Some(b)) => format!(" (seq {a}..={b})"),
+                    _ => String::new(),
+                },
+                n.seals,
+                n.last_sealed_seq
+            );
+        }
+        for w in &report.warnings {
+            println!("  warning: {w}");
+        }
+        for b in &report.breaks {
+            println!("BROKEN: {b}");
+        }
+        if report.ok() {
+            println!("OK: every hash, link and seal verifies");
+        }
+    }
+    Ok(if report.ok() { 0 } else { 1 })
 }
