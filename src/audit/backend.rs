@@ -111,6 +111,40 @@ impl Conn {
         applied.map_err(|e| AuditError::Store(format!("migration failed: {e}")))
     }
 
+    /// Migrates unless every embedded migration is already applied. Checking first lets the
+    /// gateway run as a PostgreSQL role without CREATE rights once the owner has migrated.
+    pub fn ensure_migrated(&mut self) -> Result<(), AuditError> {
+        use diesel::migration::MigrationSource;
+        #[derive(QueryableByName)]
+        struct V {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            version: String,
+        }
+        let q = "SELECT version FROM __diesel_schema_migrations";
+        let (applied, wanted) = match self {
+            Conn::Sqlite(c) => (
+                diesel::sql_query(q).load::<V>(c).ok(),
+                MigrationSource::<diesel::sqlite::Sqlite>::migrations(&SQLITE_MIGRATIONS)
+                    .map(|v| v.iter().map(|m| m.name().version().to_string()).collect()),
+            ),
+            Conn::Pg(c) => (
+                diesel::sql_query(q).load::<V>(c).ok(),
+                MigrationSource::<diesel::pg::Pg>::migrations(&POSTGRES_MIGRATIONS)
+                    .map(|v| v.iter().map(|m| m.name().version().to_string()).collect()),
+            ),
+        };
+        let wanted: Vec<String> = wanted.map_err(|e| AuditError::Store(e.to_string()))?;
+        let applied: Vec<String> = applied
+            .unwrap_or_default()
+            .into_iter()
+            .map(|v| v.version)
+            .collect();
+        if wanted.iter().all(|w| applied.contains(w)) {
+            return Ok(());
+        }
+        self.migrate().map(|_| ())
+    }
+
     pub fn is_postgres(&self) -> bool {
         matches!(self, Conn::Pg(_))
     }

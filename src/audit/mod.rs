@@ -15,6 +15,7 @@
 pub mod backend;
 pub mod chain;
 
+pub mod postgres;
 pub mod pretty;
 pub mod query;
 mod record;

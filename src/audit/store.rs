@@ -51,7 +51,7 @@ impl AuditLog {
     ) -> Result<AuditLog, AuditError> {
         let url = StoreUrl::parse(url);
         let mut conn = Conn::connect(&url)?;
-        conn.migrate()?;
+        conn.ensure_migrated()?;
         let mut writer = Writer {
             url: url.clone(),
             node_id: node_id.to_string(),

@@ -26,7 +26,15 @@ pub enum AuditCommand {
         id: String,
     },
     /// Create the store or apply pending migrations (the gateway also does it at start).
-    Migrate,
+    /// On PostgreSQL, run it as the owner and grant the gateway and auditor roles.
+    Migrate {
+        /// PostgreSQL role the gateway connects as: granted INSERT and SELECT only.
+        #[arg(long)]
+        gateway_role: Option<String>,
+        /// PostgreSQL role auditors connect as: granted SELECT only.
+        #[arg(long)]
+        auditor_role: Option<String>,
+    },
     /// Recompute every hash, chain link and seal signature; exit 1 at the first break.
     Verify {
         /// PEM key or certificate seals must be signed with (repeatable). Default: the
@@ -113,7 +121,10 @@ pub fn run(common: &Common, cmd: AuditCommand) -> anyhow::Result<i32> {
         AuditCommand::List { limit, filter } => list(&ctx, limit, &filter.to_filter()?),
         AuditCommand::Show { id } => show(&ctx, &id),
         AuditCommand::Verify { trust_keys, json } => verify(&ctx, common, &trust_keys, json),
-        AuditCommand::Migrate => {
+        AuditCommand::Migrate {
+            gateway_role,
+            auditor_role,
+        } => {
             let mut conn = Conn::connect(&ctx.url)
                 .with_context(|| format!("cannot open {}", ctx.url.redacted()))?;
             let applied = conn.migrate()?;
@@ -122,6 +133,21 @@ pub fn run(common: &Common, cmd: AuditCommand) -> anyhow::Result<i32> {
             } else {
                 for m in applied {
                     println!("{}: applied {m}", ctx.url.redacted());
+                }
+            }
+            if gateway_role.is_some() || auditor_role.is_some() {
+                crate::audit::postgres::grant(
+                    &mut conn,
+                    gateway_role.as_deref(),
+                    auditor_role.as_deref(),
+                )?;
+                for (what, r) in [
+                    ("gateway (INSERT, SELECT)", &gateway_role),
+                    ("auditor (SELECT)", &auditor_role),
+                ] {
+                    if let Some(r) = r {
+                        println!("granted {r}: {what}");
+                    }
                 }
             }
             Ok(0)

@@ -75,12 +75,14 @@ BEGIN
             EXECUTE format('CREATE TABLE %I.%I PARTITION OF %I.%I FOR VALUES FROM (%L) TO (%L)',
                            current_schema(), tbl || '_' || to_char(lo, 'YYYY_MM'),
                            current_schema(), tbl, lo, hi);
+            -- Row triggers are cloned onto partitions; TRUNCATE triggers are not.
+            EXECUTE format('CREATE TRIGGER no_truncate BEFORE TRUNCATE ON %I.%I '
+                           'FOR EACH STATEMENT EXECUTE FUNCTION %I.audit_refuse_change()',
+                           current_schema(), tbl || '_' || to_char(lo, 'YYYY_MM'), current_schema());
         END IF;
     END LOOP;
 END $$;
 
-SELECT audit_ensure_partition((now() AT TIME ZONE 'UTC')::timestamp);
-SELECT audit_ensure_partition((now() AT TIME ZONE 'UTC')::timestamp + INTERVAL '1 month');
 
 CREATE TABLE audit_seals (
     node_id    TEXT      NOT NULL,
@@ -147,3 +149,11 @@ CREATE TRIGGER audit_archives_no_change BEFORE UPDATE OR DELETE ON audit_archive
     FOR EACH ROW EXECUTE FUNCTION audit_refuse_change();
 CREATE TRIGGER audit_archives_no_truncate BEFORE TRUNCATE ON audit_archives
     FOR EACH STATEMENT EXECUTE FUNCTION audit_refuse_change();
+
+CREATE TRIGGER no_truncate BEFORE TRUNCATE ON audit_records_default
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_refuse_change();
+CREATE TRIGGER no_truncate BEFORE TRUNCATE ON audit_messages_default
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_refuse_change();
+
+SELECT audit_ensure_partition((now() AT TIME ZONE 'UTC')::timestamp);
+SELECT audit_ensure_partition((now() AT TIME ZONE 'UTC')::timestamp + INTERVAL '1 month');
