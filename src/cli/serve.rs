@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::Args;
 
-use crate::audit::AuditLog;
+use crate::audit::{AuditLog, SealKey};
 use crate::cli::Common;
 use crate::config::Config;
 use crate::pipeline::forward::Forwarder;
@@ -37,7 +37,15 @@ pub fn build_gateway(common: &Common, config: Config) -> anyhow::Result<Gateway>
         .with_context(|| format!("cannot create {}", data_dir.display()))?;
     let catalogue = Catalogue::load(&config).map_err(|p| anyhow::anyhow!("{p}"))?;
     let audit_url = common.audit_url(&config);
-    let audit = AuditLog::open(&audit_url, &config.gateway.node_id, &config.audit)
+    let key_path = config.audit.seal_key_path(&data_dir);
+    let (seal_key, generated) = SealKey::load_or_generate(&key_path)?;
+    if generated {
+        log::warn!(
+            "generated a new audit seal key at {} (keep it; `audit verify` checks seals against it)",
+            key_path.display()
+        );
+    }
+    let audit = AuditLog::open(&audit_url, &config.gateway.node_id, &config.audit, seal_key)
         .with_context(|| format!("cannot open the audit store {audit_url}"))?;
     let security = crate::wssec::Engine::new();
     let forwarder =

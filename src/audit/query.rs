@@ -1,0 +1,394 @@
+//! The auditor's filters (shared by the CLI, the HTTP API and exports), keyset pagination
+//! and reads of single records.
+//!
+//! Every filter maps to an indexed column (see the migrations): time range on
+//! `received_at`, agencies and service with `received_at` as second key, exact id.
+
+use base64::Engine as _;
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+use diesel::prelude::*;
+
+use super::backend::{store, with_conn, Conn};
+use super::row::{MessageRow, Record, Row, Summary, KINDS};
+use super::schema::audit_messages as am;
+use super::schema::audit_records as ar;
+use super::AuditError;
+
+/// A malformed filter, naming the parameter.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("invalid parameter `{param}`: {reason}")]
+pub struct FilterError {
+    pub param: String,
+    pub reason: String,
+}
+
+fn bad(param: &str, reason: impl Into<String>) -> FilterError {
+    FilterError {
+        param: param.into(),
+        reason: reason.into(),
+    }
+}
+
+/// Which records to return. All conditions must hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    /// `received_at >= from`.
+    pub from: Option<NaiveDateTime>,
+    /// `received_at < to`.
+    pub to: Option<NaiveDateTime>,
+    pub consumer: Option<String>,
+    pub provider: Option<String>,
+    /// Consumer or provider.
+    pub agency: Option<String>,
+    pub service: Option<String>,
+    pub operation: Option<String>,
+    pub outcome: Option<String>,
+    pub fault: Option<String>,
+    pub node: Option<String>,
+    /// Substring of the exchange id or the consumer certificate fingerprint.
+    pub text: Option<String>,
+}
+
+/// The names [`Filter::set`] accepts, for help texts and the OpenAPI description.
+pub const PARAMS: &[&str] = &[
+    "from",
+    "to",
+    "consumer",
+    "provider",
+    "agency",
+    "service",
+    "operation",
+    "outcome",
+    "fault",
+    "node",
+    "q",
+];
+
+impl Filter {
+    /// Sets one parameter from its text form. `from`/`to` take RFC 3339 times or dates
+    /// (`to=2026-11-26` includes that whole day).
+    pub fn set(&mut self, param: &str, value: &str) -> Result<(), FilterError> {
+        let v = value.trim();
+        let text = |max: usize| -> Result<Option<String>, FilterError> {
+            if v.is_empty() {
+                return Ok(None);
+            }
+            if v.len() > max || v.chars().any(char::is_control) {
+                return Err(bad(param, format!("at most {max} printable characters")));
+            }
+            Ok(Some(v.to_string()))
+        };
+        match param {
+            "from" => self.from = time(param, v, false)?,
+            "to" => self.to = time(param, v, true)?,
+            "consumer" => self.consumer = agency(param, v)?,
+            "provider" => self.provider = agency(param, v)?,
+            "agency" => self.agency = agency(param, v)?,
+            "service" => self.service = text(128)?,
+            "operation" => self.operation = text(128)?,
+            "fault" => self.fault = text(128)?,
+            "node" => self.node = text(128)?,
+            "q" => self.text = text(128)?,
+            "outcome" => {
+                self.outcome = match v {
+                    "" => None,
+                    "accepted" | "rejected" | "failed" => Some(v.to_string()),
+                    _ => return Err(bad(param, "one of accepted, rejected, failed")),
+                }
+            }
+            _ => return Err(bad(param, "unknown parameter")),
+        }
+        if let (Some(f), Some(t)) = (self.from, self.to) {
+            if f > t {
+                return Err(bad(param, "`from` is after `to`"));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn time(param: &str, v: &str, end: bool) -> Result<Option<NaiveDateTime>, FilterError> {
+    if v.is_empty() {
+        return Ok(None);
+    }
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(v) {
+        return Ok(Some(t.naive_utc()));
+    }
+    if let Ok(t) = NaiveDateTime::parse_from_str(v, "%Y-%m-%dT%H:%M:%S%.f") {
+        return Ok(Some(t));
+    }
+    if let Ok(t) = NaiveDateTime::parse_from_str(v, "%Y-%m-%dT%H:%M") {
+        return Ok(Some(t));
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(v, "%Y-%m-%d") {
+        let d = if end { d.succ_opt().unwrap_or(d) } else { d };
+        return Ok(Some(d.and_time(NaiveTime::MIN)));
+    }
+    Err(bad(
+        param,
+        "expected a date (2026-11-26) or an RFC 3339 time (2026-11-26T08:00:00Z)",
+    ))
+}
+
+fn agency(param: &str, v: &str) -> Result<Option<String>, FilterError> {
+    if v.is_empty() {
+        return Ok(None);
+    }
+    // Electronic agency codes (QĐ 20/2020/QĐ-TTg): four dot-separated groups.
+    let ok = v.len() <= 32
+        && v.split('.').count() == 4
+        && v.split('.')
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric()));
+    if !ok {
+        return Err(bad(param, "expected an agency code like 000.00.12.H38"));
+    }
+    Ok(Some(v.to_string()))
+}
+
+/// Where a page ends: the last row's time and id (rows are ordered newest first).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    pub received_at: NaiveDateTime,
+    pub id: String,
+}
+
+impl Cursor {
+    pub fn encode(&self) -> String {
+        let s = format!(
+            "{}|{}",
+            self.received_at.format("%Y-%m-%dT%H:%M:%S%.6f"),
+            self.id
+        );
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s)
+    }
+
+    pub fn decode(param: &str, s: &str) -> Result<Cursor, FilterError> {
+        let err = || bad(param, "not a cursor returned by this API");
+        let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(s)
+            .map_err(|_| err())?;
+        let raw = String::from_utf8(raw).map_err(|_| err())?;
+        let (t, id) = raw.split_once('|').ok_or_else(err)?;
+        let received_at =
+            NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S%.f").map_err(|_| err())?;
+        Ok(Cursor {
+            received_at,
+            id: id.to_string(),
+        })
+    }
+}
+
+/// Applies a [`Filter`] to a boxed `audit_records` query (works for either backend).
+macro_rules! filtered {
+    ($q:expr, $f:expr) => {{
+        let f: &Filter = $f;
+        let mut q = $q;
+        if let Some(t) = f.from {
+            q = q.filter(ar::received_at.ge(t));
+        }
+        if let Some(t) = f.to {
+            q = q.filter(ar::received_at.lt(t));
+        }
+        if let Some(v) = &f.consumer {
+            q = q.filter(ar::consumer.eq(v.clone()));
+        }
+        if let Some(v) = &f.provider {
+            q = q.filter(ar::provider.eq(v.clone()));
+        }
+        if let Some(v) = &f.agency {
+            q = q.filter(ar::consumer.eq(v.clone()).or(ar::provider.eq(v.clone())));
+        }
+        if let Some(v) = &f.service {
+            q = q.filter(ar::service.eq(v.clone()));
+        }
+        if let Some(v) = &f.operation {
+            q = q.filter(ar::operation.eq(v.clone()));
+        }
+        if let Some(v) = &f.outcome {
+            q = q.filter(ar::outcome.eq(v.clone()));
+        }
+        if let Some(v) = &f.fault {
+            q = q.filter(ar::fault_code.eq(v.clone()));
+        }
+        if let Some(v) = &f.node {
+            q = q.filter(ar::node_id.eq(v.clone()));
+        }
+        if let Some(v) = &f.text {
+            let pat = format!("%{}%", like_escape(v));
+            q = q.filter(
+                ar::id
+                    .like(pat.clone())
+                    .escape('\\')
+                    .or(ar::consumer_cert.like(pat).escape('\\')),
+            );
+        }
+        q
+    }};
+}
+
+/// `%`, `_` and `\` taken literally in a LIKE pattern.
+pub fn like_escape(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            o.push('\\');
+        }
+        o.push(c);
+    }
+    o
+}
+
+/// One page of summaries, newest first, and the cursor of the next page if any.
+pub fn page(
+    conn: &mut Conn,
+    f: &Filter,
+    after: Option<&Cursor>,
+    limit: usize,
+) -> Result<(Vec<Summary>, Option<Cursor>), AuditError> {
+    let limit = limit.clamp(1, 10_000);
+    let mut rows: Vec<Summary> = with_conn!(conn, |c| {
+        let mut q = filtered!(ar::table.into_boxed(), f);
+        if let Some(cur) = after {
+            q = q.filter(
+                ar::received_at.lt(cur.received_at).or(ar::received_at
+                    .eq(cur.received_at)
+                    .and(ar::id.lt(cur.id.clone()))),
+            );
+        }
+        q.order((ar::received_at.desc(), ar::id.desc()))
+            .limit(limit as i64 + 1)
+            .select(Summary::as_select())
+            .load(c)
+    })
+    .map_err(store)?;
+    let next = if rows.len() > limit {
+        rows.truncate(limit);
+        rows.last().map(|r| Cursor {
+            received_at: r.received_at,
+            id: r.id.clone(),
+        })
+    } else {
+        None
+    };
+    Ok((rows, next))
+}
+
+/// Full rows (messages included) matching `f`, oldest first, in pages of `batch` —
+/// for exports, which stream.
+pub fn rows_after(
+    conn: &mut Conn,
+    f: &Filter,
+    after: Option<&Cursor>,
+    batch: usize,
+) -> Result<Vec<Record>, AuditError> {
+    let rows = with_conn!(conn, |c| {
+        let mut q = filtered!(ar::table.into_boxed(), f);
+        if let Some(cur) = after {
+            q = q.filter(
+                ar::received_at.gt(cur.received_at).or(ar::received_at
+                    .eq(cur.received_at)
+                    .and(ar::id.gt(cur.id.clone()))),
+            );
+        }
+        q.order((ar::received_at.asc(), ar::id.asc()))
+            .limit(batch as i64)
+            .select(Row::as_select())
+            .load(c)
+    })
+    .map_err(store)?;
+    with_bodies(conn, rows)
+}
+
+/// Loads the stored message bytes of `rows`.
+pub fn with_bodies(conn: &mut Conn, rows: Vec<Row>) -> Result<Vec<Record>, AuditError> {
+    let mut out = Vec::with_capacity(rows.len());
+    let mut by_node: std::collections::BTreeMap<&str, Vec<i64>> = Default::default();
+    for r in &rows {
+        by_node.entry(&r.node_id).or_default().push(r.seq);
+    }
+    let mut bodies: std::collections::HashMap<(String, i64), Vec<MessageRow>> = Default::default();
+    for (node, seqs) in by_node {
+        for chunk in seqs.chunks(1000) {
+            let found: Vec<MessageRow> = with_conn!(conn, |c| am::table
+                .filter(am::node_id.eq(node))
+                .filter(am::seq.eq_any(chunk))
+                .select(MessageRow::as_select())
+                .load(c))
+            .map_err(store)?;
+            for m in found {
+                bodies
+                    .entry((m.node_id.clone(), m.seq))
+                    .or_default()
+                    .push(m);
+            }
+        }
+    }
+    for row in rows {
+        let mut rec = Record {
+            row,
+            bodies: Default::default(),
+        };
+        for m in bodies
+            .remove(&(rec.row.node_id.clone(), rec.row.seq))
+            .unwrap_or_default()
+        {
+            if let Some(i) = KINDS.iter().position(|k| *k == m.kind) {
+                rec.bodies[i] = Some(m.body);
+            }
+        }
+        out.push(rec);
+    }
+    Ok(out)
+}
+
+/// The records with exchange id `id` (one, unless a tampered store duplicated it).
+pub fn by_id(conn: &mut Conn, id: &str) -> Result<Vec<Record>, AuditError> {
+    let rows = with_conn!(conn, |c| ar::table
+        .filter(ar::id.eq(id))
+        .order((ar::node_id.asc(), ar::seq.asc()))
+        .select(Row::as_select())
+        .load(c))
+    .map_err(store)?;
+    with_bodies(conn, rows)
+}
+
+/// Number of records matching `f`.
+pub fn count(conn: &mut Conn, f: &Filter) -> Result<i64, AuditError> {
+    with_conn!(conn, |c| filtered!(ar::table.into_boxed(), f)
+        .count()
+        .get_result(c))
+    .map_err(store)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_parse_and_name_the_bad_parameter() {
+        let mut f = Filter::default();
+        f.set("from", "2026-11-26").unwrap();
+        f.set("to", "2026-11-26").unwrap();
+        assert_eq!(f.to.unwrap().to_string(), "2026-11-27 00:00:00");
+        f.set("consumer", "000.00.21.H38").unwrap();
+        assert_eq!(f.set("consumer", "H38").unwrap_err().param, "consumer");
+        assert_eq!(f.set("from", "yesterday").unwrap_err().param, "from");
+        assert_eq!(f.set("outcome", "ok").unwrap_err().param, "outcome");
+        assert_eq!(f.set("colour", "x").unwrap_err().param, "colour");
+        assert_eq!(f.set("from", "2026-12-01").unwrap_err().param, "from");
+    }
+
+    #[test]
+    fn cursor_round_trips() {
+        let c = Cursor {
+            received_at: NaiveDateTime::parse_from_str(
+                "2026-11-26T02:55:06.123456",
+                "%Y-%m-%dT%H:%M:%S%.f",
+            )
+            .unwrap(),
+            id: "0190abc".into(),
+        };
+        assert_eq!(Cursor::decode("cursor", &c.encode()).unwrap(), c);
+        assert_eq!(Cursor::decode("cursor", "!!").unwrap_err().param, "cursor");
+    }
+}
