@@ -59,15 +59,32 @@ pub fn run(common: &Common, args: &ServeArgs, quiet: bool) -> anyhow::Result<i32
         .enable_all()
         .build()?;
     rt.block_on(async move {
-        let gw = Arc::new(build_gateway(common, config)?);
-        let listener = tokio::net::TcpListener::bind(gw.config.gateway.listen)
-            .await
-            .with_context(|| format!("cannot listen on {}", gw.config.gateway.listen))?;
+        let (listener, config) = bind(config).await?;
         let addr = listener.local_addr()?;
+        let gw = Arc::new(build_gateway(common, config)?);
         announce(&gw, addr, quiet);
-        crate::server::serve(gw, listener, shutdown_signal()).await?;
+        crate::server::serve(gw.clone(), listener, shutdown_signal()).await?;
+        finish(&gw).await;
         Ok(0)
     })
+}
+
+/// Binds the SOAP listener; with port 0 the bound address becomes the published one.
+pub async fn bind(mut config: Config) -> anyhow::Result<(tokio::net::TcpListener, Config)> {
+    let listener = tokio::net::TcpListener::bind(config.gateway.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.gateway.listen))?;
+    config.gateway.listen = listener.local_addr()?;
+    Ok((listener, config))
+}
+
+/// After the listener has drained: seal the audit chain so its head is signed.
+pub async fn finish(gw: &Gateway) {
+    match gw.audit.shutdown().await {
+        Ok(Some(seal)) => log::info!("audit chain sealed at shutdown: {seal:?}"),
+        Ok(None) => {}
+        Err(e) => log::error!("could not seal the audit chain at shutdown: {e}"),
+    }
 }
 
 fn announce(gw: &Gateway, addr: SocketAddr, quiet: bool) {
