@@ -460,7 +460,10 @@ pub fn decode<T: YaDeserialize + YaSerialize>(payload: &str) -> Result<T, Provid
         ProviderFault::client(format!("Yêu cầu không đọc được (unreadable request): {e}"))
     })?;
     let again = encode(&value).map_err(ProviderFault::server)?;
-    let (got, read) = (leaves(payload)?, leaves(&again)?);
+    let (mut got, mut read) = (leaves(payload)?, leaves(&again)?);
+    // Compared as multisets: element order is the schema validator's business, loss is ours.
+    got.sort();
+    read.sort();
     if got != read {
         let missing: Vec<String> = got
             .iter()
@@ -686,6 +689,16 @@ mod tests {
         assert!(body.contains("<soap:Detail><dm:LoiNghiepVu"), "{body}");
         let r = fault(SoapVersion::V12, &ProviderFault::server("x"));
         assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[test]
+    fn decode_guard_counts_repeats_and_ignores_order() {
+        let two = r#"<dm:LoiNghiepVu xmlns:dm="urn:lgsp:h38:danhmuc:1.0"><dm:MaLoi>A</dm:MaLoi><dm:MoTa>x</dm:MoTa><dm:MoTa>y</dm:MoTa></dm:LoiNghiepVu>"#;
+        // yaserde keeps the last MoTa and forgets the first: refused.
+        assert!(decode::<LoiNghiepVu>(two).is_err());
+        let reordered = r#"<dm:LoiNghiepVu xmlns:dm="urn:lgsp:h38:danhmuc:1.0"><dm:MoTa>x &amp; y</dm:MoTa><dm:MaLoi>A</dm:MaLoi></dm:LoiNghiepVu>"#;
+        let v: LoiNghiepVu = decode(reordered).unwrap();
+        assert_eq!((v.ma_loi.as_str(), v.mo_ta.as_str()), ("A", "x & y"));
     }
 
     #[test]
