@@ -11,27 +11,44 @@ import datetime
 import json
 import sys
 
+import requests
+import xmlsec
 import zeep
-from lxml import etree
 from zeep.wsse import utils as wsse_utils
+from zeep.wsse.signature import BinarySignature, _verify_envelope_with_key
 
 
-class Timestamp:
-    """Adds a wsu:Timestamp to the Security header (zeep's BinarySignature signs it)."""
+def add_timestamp(envelope, ttl=300):
+    """Adds a wsu:Timestamp to the Security header; BinarySignature then signs it too."""
+    security = wsse_utils.get_security_header(envelope)
+    now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    ts = wsse_utils.WSU("Timestamp")
+    ts.append(wsse_utils.WSU("Created", now.strftime("%Y-%m-%dT%H:%M:%SZ")))
+    ts.append(wsse_utils.WSU("Expires", (now + datetime.timedelta(seconds=ttl)).strftime("%Y-%m-%dT%H:%M:%SZ")))
+    security.insert(0, ts)
 
-    def __init__(self, ttl=300):
-        self.ttl = ttl
+
+class TimestampedSignature(BinarySignature):
+    """BinarySignature (RSA-SHA256, SHA-256 digests) over Body and a Timestamp; answers are
+    verified against the gateway's certificate when one is given."""
+
+    def __init__(self, key, cert, server_cert=None):
+        super().__init__(
+            key,
+            cert,
+            signature_method=xmlsec.constants.TransformRsaSha256,
+            digest_method=xmlsec.constants.TransformSha256,
+        )
+        self.server_cert = server_cert
 
     def apply(self, envelope, headers):
-        security = wsse_utils.get_security_header(envelope)
-        now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
-        ts = wsse_utils.WSU("Timestamp")
-        ts.append(wsse_utils.WSU("Created", now.strftime("%Y-%m-%dT%H:%M:%SZ")))
-        ts.append(wsse_utils.WSU("Expires", (now + datetime.timedelta(seconds=self.ttl)).strftime("%Y-%m-%dT%H:%M:%SZ")))
-        security.insert(0, ts)
-        return envelope, headers
+        add_timestamp(envelope)
+        return super().apply(envelope, headers)
 
     def verify(self, envelope):
+        if self.server_cert:
+            key = xmlsec.Key.from_file(self.server_cert, xmlsec.constants.KeyDataFormatCertPem)
+            _verify_envelope_with_key(envelope, key)
         return envelope
 
 
@@ -56,29 +73,11 @@ def main():
     p.add_argument("--server-cert", help="PEM certificate to verify the signed answer with")
     a = p.parse_args()
 
-    session = zeep.transports.Session()
+    session = requests.Session()
     if a.consumer:
         session.headers["X-Lienthong-Consumer"] = a.consumer
     transport = zeep.Transport(session=session, timeout=30, operation_timeout=30)
-    wsse = None
-    if a.key:
-        from zeep.wsse.signature import BinarySignature
-
-        class SignAndCheck(BinarySignature):
-            """Signs with the agency key; verifies answers with the gateway's certificate."""
-
-            def verify(self, envelope):
-                if a.server_cert:
-                    from zeep.wsse.signature import _verify_envelope_with_key
-                    import xmlsec
-
-                    key = xmlsec.Key.from_file(a.server_cert, xmlsec.constants.KeyDataFormatCertPem)
-                    _verify_envelope_with_key(envelope, key)
-                return envelope
-
-        wsse = [Timestamp(), SignAndCheck(a.key, a.cert,
-                                          signature_method=zeep.wsse.signature.xmlsec.constants.TransformRsaSha256,
-                                          digest_method=zeep.wsse.signature.xmlsec.constants.TransformSha256)]
+    wsse = TimestampedSignature(a.key, a.cert, a.server_cert) if a.key else None
     client = zeep.Client(a.wsdl, transport=transport, wsse=wsse)
     service = pick_port(client, a.soap12)
     try:
