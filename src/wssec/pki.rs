@@ -75,7 +75,7 @@ fn issue(
     subject: &X509Name,
     key: &PKey<Private>,
     issuer: Option<(&X509, &PKey<Private>)>,
-    days: u32,
+    validity: (i64, i64),
 ) -> Result<X509> {
     let mut b = X509::builder().map_err(e)?;
     b.set_version(2).map_err(e)?;
@@ -85,13 +85,12 @@ fn issue(
     b.set_issuer_name(issuer.map(|(c, _)| c.subject_name()).unwrap_or(subject))
         .map_err(e)?;
     b.set_pubkey(key).map_err(e)?;
-    // A minute in the past, so a freshly made PKI is valid on a clock a little behind.
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_err(e)?
         .as_secs() as i64;
-    let not_before = Asn1Time::from_unix(now - 60).map_err(e)?;
-    let not_after = Asn1Time::days_from_now(days).map_err(e)?;
+    let not_before = Asn1Time::from_unix(now + validity.0).map_err(e)?;
+    let not_after = Asn1Time::from_unix(now + validity.1).map_err(e)?;
     b.set_not_before(&not_before).map_err(e)?;
     b.set_not_after(&not_after).map_err(e)?;
     let ca = issuer.is_none();
@@ -168,16 +167,21 @@ fn read_pair(cert: &Path, key: &Path) -> Result<(X509, PKey<Private>)> {
     Ok((c, k))
 }
 
-/// Issues an end-entity certificate and key signed by the dev CA (tests, `pki init`).
+/// Validity of development certificates, seconds relative to now: from a minute ago (a
+/// clock a little behind still accepts a fresh PKI) for two years.
+pub const LEAF_VALIDITY: (i64, i64) = (-60, 730 * 86_400);
+
+/// Issues an end-entity certificate and key signed by `ca` (tests, `pki init`);
+/// `validity` is (not before, not after) in seconds relative to now.
 pub fn issue_leaf(
     cn: &str,
     org: &str,
     serial_number: Option<&str>,
     ca: (&X509, &PKey<Private>),
-    days: u32,
+    validity: (i64, i64),
 ) -> Result<(X509, PKey<Private>)> {
     let key = new_key()?;
-    let cert = issue(&name(cn, org, serial_number)?, &key, Some(ca), days)?;
+    let cert = issue(&name(cn, org, serial_number)?, &key, Some(ca), validity)?;
     Ok((cert, key))
 }
 
@@ -188,7 +192,7 @@ pub fn new_ca(cn: &str) -> Result<(X509, PKey<Private>)> {
         &name(cn, "lienthong development PKI", None)?,
         &key,
         None,
-        3650,
+        (-60, 3650 * 86_400),
     )?;
     Ok((cert, key))
 }
@@ -213,7 +217,7 @@ pub fn init(data_dir: &Path, node: &str, agencies: &[Agency], force: bool) -> Re
             report.kept.push(crt);
             return Ok(());
         }
-        let (c, k) = issue_leaf(cn, org, sn, (&ca.0, &ca.1), 730)?;
+        let (c, k) = issue_leaf(cn, org, sn, (&ca.0, &ca.1), LEAF_VALIDITY)?;
         write(&crt, &c.to_pem().map_err(e)?)?;
         write_private(&key, &k)?;
         report.created.push(crt);

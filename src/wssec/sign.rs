@@ -198,6 +198,52 @@ impl Signer {
     }
 }
 
+impl Signer {
+    /// Signs a document that already holds a `ds:Signature` template (the first one in
+    /// document order), after registering its IDs: for interoperability checks and for
+    /// tests that need signatures of unusual shape. Same-document references only.
+    pub fn sign_template(&self, document: &[u8]) -> Result<Vec<u8>, WssError> {
+        let fail = |m: String| WssError::Signing(m);
+        let doc = dom::parse(document).map_err(|e| fail(e.to_string()))?;
+        doc.index_ids().map_err(|e| fail(e.to_string()))?;
+        let root = doc.root().ok_or_else(|| fail("empty document".into()))?;
+        let signature = find_first(root, ns::DS, "Signature")
+            .ok_or_else(|| fail("no ds:Signature template".into()))?;
+        let all_sigs: Vec<SigAlg> = SIGNATURE_ALGORITHMS.iter().map(|(_, _, a)| *a).collect();
+        let mut ctx = DsigCtx::new(
+            &all_sigs,
+            &[
+                DigestAlg::Sha256,
+                DigestAlg::Sha384,
+                DigestAlg::Sha512,
+                DigestAlg::Sha1,
+            ],
+        )
+        .map_err(fail)?;
+        ctx.sign(signature, Key::from_pkey(&self.key).map_err(fail)?)
+            .map_err(fail)?;
+        Ok(doc.to_bytes())
+    }
+
+    /// The certificate as base64 DER, as a BinarySecurityToken carries it.
+    pub fn certificate_base64(&self) -> &str {
+        &self.cert_b64
+    }
+}
+
+/// Depth-first search with an explicit stack.
+fn find_first<'d>(root: dom::Elem<'d>, ns_uri: &str, local: &str) -> Option<dom::Elem<'d>> {
+    let mut stack = vec![root];
+    while let Some(e) = stack.pop() {
+        if e.is(ns_uri, local) {
+            return Some(e);
+        }
+        let kids: Vec<_> = e.children().collect();
+        stack.extend(kids.into_iter().rev());
+    }
+    None
+}
+
 /// Parses an envelope whatever its SOAP version.
 pub fn parse_any(bytes: &[u8]) -> Result<Envelope, envelope::EnvelopeError> {
     let limits = XmlLimits::default();

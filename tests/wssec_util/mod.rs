@@ -106,3 +106,96 @@ pub fn verify(engine: &Engine, bytes: &[u8]) -> Result<Verified, WssError> {
 pub fn s(bytes: &[u8]) -> String {
     String::from_utf8(bytes.to_vec()).unwrap()
 }
+
+pub const WSSE: &str =
+    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd";
+pub const WSU: &str =
+    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd";
+pub const DS: &str = "http://www.w3.org/2000/09/xmldsig#";
+pub const S11: &str = "http://schemas.xmlsoap.org/soap/envelope/";
+pub const X509V3: &str =
+    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0#X509v3";
+pub const RSA_SHA256: &str = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256";
+pub const SHA256: &str = "http://www.w3.org/2001/04/xmlenc#sha256";
+pub const EXC: &str = "http://www.w3.org/2001/10/xml-exc-c14n#";
+
+/// A hand-made signature template, for signatures of unusual shape.
+pub struct Tpl {
+    pub created: String,
+    pub expires: String,
+    pub timestamp: bool,
+    pub refs: Vec<String>,
+    pub sig_alg: String,
+    pub digest: String,
+    /// Inner XML of ds:KeyInfo; default a direct reference to the BST `X509-t`.
+    pub key_info: Option<String>,
+    pub extra_headers: String,
+    pub body_attrs: String,
+    pub payload: String,
+    pub after_body: String,
+}
+
+impl Default for Tpl {
+    fn default() -> Self {
+        let now = chrono::Utc::now();
+        Tpl {
+            created: now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            expires: (now + chrono::Duration::seconds(300))
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            timestamp: true,
+            refs: vec!["B".into(), "TS".into()],
+            sig_alg: RSA_SHA256.into(),
+            digest: SHA256.into(),
+            key_info: None,
+            extra_headers: String::new(),
+            body_attrs: format!(r#" xmlns:wsu="{WSU}" wsu:Id="B""#),
+            payload: PAYLOAD.into(),
+            after_body: String::new(),
+        }
+    }
+}
+
+impl Tpl {
+    pub fn render(&self, cert_b64: &str) -> String {
+        let ts = if self.timestamp {
+            format!(
+                r#"<wsu:Timestamp wsu:Id="TS"><wsu:Created>{}</wsu:Created><wsu:Expires>{}</wsu:Expires></wsu:Timestamp>"#,
+                self.created, self.expires
+            )
+        } else {
+            String::new()
+        };
+        let refs: String = self
+            .refs
+            .iter()
+            .map(|r| {
+                format!(
+                    r#"<ds:Reference URI="{}"><ds:Transforms><ds:Transform Algorithm="{EXC}"/></ds:Transforms><ds:DigestMethod Algorithm="{}"/><ds:DigestValue/></ds:Reference>"#,
+                    if r.contains(':') { r.clone() } else { format!("#{r}") },
+                    self.digest
+                )
+            })
+            .collect();
+        let key_info = self.key_info.clone().unwrap_or_else(|| {
+            format!(
+                r##"<wsse:SecurityTokenReference><wsse:Reference URI="#X509-t" ValueType="{X509V3}"/></wsse:SecurityTokenReference>"##
+            )
+        });
+        format!(
+            r#"<soap:Envelope xmlns:soap="{S11}"><soap:Header>{extra}<wsse:Security xmlns:wsse="{WSSE}" xmlns:wsu="{WSU}" soap:mustUnderstand="1"><wsse:BinarySecurityToken EncodingType="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-soap-message-security-1.0#Base64Binary" ValueType="{X509V3}" wsu:Id="X509-t">{cert_b64}</wsse:BinarySecurityToken>{ts}<ds:Signature xmlns:ds="{DS}"><ds:SignedInfo><ds:CanonicalizationMethod Algorithm="{EXC}"/><ds:SignatureMethod Algorithm="{sig}"/>{refs}</ds:SignedInfo><ds:SignatureValue/><ds:KeyInfo>{key_info}</ds:KeyInfo></ds:Signature></wsse:Security></soap:Header><soap:Body{body_attrs}>{payload}</soap:Body>{after}</soap:Envelope>"#,
+            extra = self.extra_headers,
+            sig = self.sig_alg,
+            body_attrs = self.body_attrs,
+            payload = self.payload,
+            after = self.after_body,
+        )
+    }
+
+    /// Renders and signs as `signer`.
+    pub fn sign(&self, signer: &Signer) -> Vec<u8> {
+        let xml = self.render(signer.certificate_base64());
+        signer
+            .sign_template(xml.as_bytes())
+            .unwrap_or_else(|e| panic!("{e}\n{xml}"))
+    }
+}
