@@ -305,9 +305,10 @@ fn token_reference_outside_the_security_header() {
             r#"<w:Elsewhere xmlns:w="urn:evil"><wsse:BinarySecurityToken xmlns:wsse="{WSSE}" xmlns:wsu="{WSU}" ValueType="{X509V3}" wsu:Id="X509-other">{}</wsse:BinarySecurityToken></w:Elsewhere>"#,
             signer.certificate_base64()
         ),
-        key_info: Some(format!(
+        key_info: Some(
             r##"<wsse:SecurityTokenReference><wsse:Reference URI="#X509-other"/></wsse:SecurityTokenReference>"##
-        )),
+                .to_string(),
+        ),
         ..Default::default()
     };
     let signed = tpl.sign(&signer);
