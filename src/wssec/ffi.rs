@@ -91,10 +91,21 @@ unsafe extern "C" fn on_error(
         s(msg)
     );
     log::debug!("{line}");
-    LAST_ERROR.with(|e| *e.borrow_mut() = Some(line));
+    // Keep the first few errors of a failing call: the innermost cause comes first.
+    LAST_ERROR.with(|e| {
+        let mut e = e.borrow_mut();
+        match e.as_mut() {
+            Some(s) if s.len() < 600 => {
+                s.push_str(" | ");
+                s.push_str(&line);
+            }
+            Some(_) => {}
+            None => *e = Some(line),
+        }
+    });
 }
 
-/// Takes the last xmlsec error recorded on this thread.
+/// Takes the xmlsec errors recorded on this thread since the last call.
 pub fn last_error() -> String {
     LAST_ERROR
         .with(|e| e.borrow_mut().take())
@@ -252,6 +263,7 @@ impl DsigCtx {
     /// libxmlsec1 reports success only when all of them match.
     pub fn verify(&mut self, signature: Elem<'_>, key: Key) -> Result<Status, String> {
         self.set_key(key);
+        let _ = last_error();
         unsafe {
             let rc = xs::xmlSecDSigCtxVerify(self.0, signature.ptr() as xs::xmlNodePtr);
             if rc < 0 {
@@ -269,6 +281,7 @@ impl DsigCtx {
     /// Fills DigestValue and SignatureValue of a `ds:Signature` template.
     pub fn sign(&mut self, signature: Elem<'_>, key: Key) -> Result<(), String> {
         self.set_key(key);
+        let _ = last_error();
         unsafe {
             if xs::xmlSecDSigCtxSign(self.0, signature.ptr() as xs::xmlNodePtr) < 0 {
                 return Err(last_error());

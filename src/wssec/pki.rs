@@ -171,8 +171,8 @@ fn read_pair(cert: &Path, key: &Path) -> Result<(X509, PKey<Private>)> {
 /// clock a little behind still accepts a fresh PKI) for two years.
 pub const LEAF_VALIDITY: (i64, i64) = (-60, 730 * 86_400);
 
-/// Issues an end-entity certificate and key signed by `ca` (tests, `pki init`);
-/// `validity` is (not before, not after) in seconds relative to now.
+/// Issues an end-entity certificate and a new RSA-2048 key signed by `ca` (tests,
+/// `pki init`); `validity` is (not before, not after) in seconds relative to now.
 pub fn issue_leaf(
     cn: &str,
     org: &str,
@@ -181,8 +181,20 @@ pub fn issue_leaf(
     validity: (i64, i64),
 ) -> Result<(X509, PKey<Private>)> {
     let key = new_key()?;
-    let cert = issue(&name(cn, org, serial_number)?, &key, Some(ca), validity)?;
+    let cert = issue_for(&key, cn, org, serial_number, ca, validity)?;
     Ok((cert, key))
+}
+
+/// Issues an end-entity certificate for an existing key (RSA or EC).
+pub fn issue_for(
+    key: &PKey<Private>,
+    cn: &str,
+    org: &str,
+    serial_number: Option<&str>,
+    ca: (&X509, &PKey<Private>),
+    validity: (i64, i64),
+) -> Result<X509> {
+    issue(&name(cn, org, serial_number)?, key, Some(ca), validity)
 }
 
 /// A self-signed CA (tests, `pki init`).

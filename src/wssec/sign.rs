@@ -75,6 +75,14 @@ impl Signer {
     }
 
     pub fn new(key: PKey<Private>, cert: X509, algorithm: Option<&str>) -> Result<Signer, String> {
+        // A key built in memory through the legacy EC_KEY API lacks the provider parameters
+        // libxmlsec1 1.2.37 asks OpenSSL 3 for (the curve order): re-decode it once.
+        let key = if key.id() == Id::EC {
+            let der = key.private_key_to_pkcs8().map_err(|e| e.to_string())?;
+            PKey::private_key_from_pkcs8(&der).map_err(|e| e.to_string())?
+        } else {
+            key
+        };
         let public = cert.public_key().map_err(|e| e.to_string())?;
         if !key.public_eq(&public) {
             return Err("the key does not belong to the certificate".into());

@@ -43,11 +43,26 @@ impl Fixture {
         Fixture { dir, config }
     }
 
+    /// A PKI, then a config whose agencies are `agencies` (TOML), for registered
+    /// certificates that must exist when the engine loads.
+    pub fn with_agencies(security: &str, agencies: &str) -> Fixture {
+        let f = Fixture::new("");
+        let config = Self::config_text(f.data(), security, agencies);
+        Fixture { config, ..f }
+    }
+
+    /// The same PKI with another configuration.
+    pub fn with_agencies_in(f: Fixture, security: &str, agencies: &str) -> Fixture {
+        let config = Self::config_text(f.data(), security, agencies);
+        Fixture { config, ..f }
+    }
+
     pub fn config_in(dir: &Path, security: &str) -> Config {
-        let text = format!(
-            "[gateway]\nnode_id = \"test\"\n\n[security]\n{security}\n{}",
-            agencies_toml()
-        );
+        Self::config_text(dir, security, agencies_toml())
+    }
+
+    fn config_text(dir: &Path, security: &str, agencies: &str) -> Config {
+        let text = format!("[gateway]\nnode_id = \"test\"\n\n[security]\n{security}\n{agencies}");
         let path = dir.join("gateway.toml");
         std::fs::write(&path, &text).unwrap();
         Config::parse(&path, &text).unwrap()
