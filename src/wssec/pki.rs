@@ -52,7 +52,9 @@ fn e<E: std::fmt::Display>(x: E) -> String {
 fn name(cn: &str, o: &str, serial: Option<&str>) -> Result<X509Name> {
     let mut b = X509NameBuilder::new().map_err(e)?;
     b.append_entry_by_text("C", "VN").map_err(e)?;
-    b.append_entry_by_text("O", o).map_err(e)?;
+    // X.520 upper bound: 64 characters for O and CN.
+    let o: String = o.chars().take(64).collect();
+    b.append_entry_by_text("O", &o).map_err(e)?;
     if let Some(s) = serial {
         b.append_entry_by_text("serialNumber", s).map_err(e)?;
     }
