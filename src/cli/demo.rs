@@ -10,6 +10,20 @@ use crate::cli::Common;
 
 pub fn run(common: &Common, args: &ServeArgs) -> anyhow::Result<i32> {
     let config = load_config(common, args)?;
+    // The README's first command must work on a fresh machine: make the development PKI
+    // on first start (existing keys are kept).
+    let data_dir = common.data_dir(&config);
+    if !crate::wssec::default_key(&data_dir).exists() {
+        let report =
+            crate::wssec::pki::init(&data_dir, &config.gateway.node_id, &config.agencies, false)
+                .map_err(|e| anyhow::anyhow!("cannot create the development PKI: {e}"))?;
+        eprintln!("lienthong demo: {}", crate::wssec::pki::WARNING);
+        eprintln!(
+            "  created {} certificate(s) under {}",
+            report.created.len(),
+            crate::wssec::pki::pki_dir(&data_dir).display()
+        );
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

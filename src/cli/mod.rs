@@ -1,10 +1,13 @@
 //! The `lienthong` command line: one file per subcommand.
 
 pub mod audit;
+pub mod call;
 pub mod check;
 pub mod demo;
+pub mod pki;
 pub mod provider;
 pub mod serve;
+pub mod wss;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -54,6 +57,14 @@ pub enum Command {
     /// Query the audit store.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Development PKI (CA, gateway and agency keys) under DATA_DIR/pki/.
+    #[command(subcommand)]
+    Pki(pki::PkiCommand),
+    /// Sign a payload as an agency, call a service through the gateway, verify the answer.
+    Call(call::CallArgs),
+    /// Sign or verify a SOAP message offline (WS-Security).
+    #[command(subcommand)]
+    Wss(wss::WssCommand),
     /// Run only the example provider agencies (used by tests and load scripts).
     Provider {
         #[arg(long, default_value = "127.0.0.1:9100")]
@@ -67,6 +78,9 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Demo(args) => demo::run(&cli.common, &args),
         Command::Check => check::run(&cli.common),
         Command::Audit(cmd) => audit::run(&cli.common, cmd),
+        Command::Pki(cmd) => pki::run(&cli.common, cmd),
+        Command::Call(args) => call::run(&cli.common, &args),
+        Command::Wss(cmd) => wss::run(&cli.common, cmd),
         Command::Provider { listen } => provider::run(listen),
     }
 }

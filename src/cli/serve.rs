@@ -47,7 +47,8 @@ pub fn build_gateway(common: &Common, config: Config) -> anyhow::Result<Gateway>
     }
     let audit = AuditLog::open(&audit_url, &config.gateway.node_id, &config.audit, seal_key)
         .with_context(|| format!("cannot open the audit store {audit_url}"))?;
-    let security = crate::wssec::Engine::new();
+    let security =
+        crate::wssec::Engine::load(&config, &data_dir).map_err(|p| anyhow::anyhow!("{p}"))?;
     let forwarder =
         Forwarder::new(config.limits.max_response_bytes).context("cannot set up TLS")?;
     Ok(Gateway::new(config, catalogue, security, forwarder, audit))

@@ -222,6 +222,8 @@ struct InboundFacts {
     consumer: Option<String>,
     certificate: Option<String>,
     mapping: Option<String>,
+    /// The verified signature, recorded in the replay cache before anything is forwarded.
+    replay: Option<crate::wssec::ReplayTicket>,
 }
 
 /// The request, ready to forward.
@@ -283,6 +285,10 @@ where
     rec.consumer_cert = facts.certificate;
     rec.request_mapping = facts.mapping;
     let outbound = outbound?;
+    if let Some(ticket) = &facts.replay {
+        // WSS 1.1 §10 / DOMAIN.md rule 14: once only, across every node sharing the cache.
+        gw.security.check_replay(ticket).await?;
+    }
     rec.request_out = Some(Message::of(&outbound.envelope));
 
     rec.forwarded_at = Some(Utc::now());
@@ -333,21 +339,32 @@ fn inbound(
     let verified = verify::verify(&gw.security, &service.config, &env, claimed)?;
     facts.consumer = Some(verified.consumer.to_string());
     facts.certificate = verified.certificate.clone();
+    facts.replay = verified.replay.clone();
     authorise::check(&service.config, &verified.consumer, &op.name)?;
     let payload = env.payload_document();
     validate::request(service, op, &payload)?;
     let mapped = map::request(service, op, payload)?;
     facts.mapping = mapped.mapping;
 
+    let policy = &service.config.security;
+    let keep_consumer = policy.forward_consumer_security && facts.mapping.is_none();
     let mut headers: Vec<Vec<u8>> = env
         .headers
         .iter()
-        .filter(|h| !h.span.name.is(ns::WSSE, "Security"))
-        .map(|h| env.header_document(h))
+        .filter_map(|h| {
+            if !h.span.name.is(ns::WSSE, "Security") {
+                Some(env.header_document(h))
+            } else if keep_consumer && h.targets_gateway {
+                crate::wssec::consumer_security_for_provider(&env, h)
+            } else {
+                None
+            }
+        })
         .collect();
     headers.push(exchange_header(gw, service, &verified.consumer, &op.name));
     let envelope = envelope::build(version, &headers, &mapped.payload);
-    let envelope = sign::outbound(&gw.security, envelope)?;
+    let body_id = keep_consumer.then(|| verified.body_id.clone()).flatten();
+    let envelope = sign::outbound(&gw.security, envelope, body_id)?;
     Ok(Outbound {
         operation: op.clone(),
         envelope,
@@ -384,6 +401,17 @@ fn answer(
 ) -> Result<Answer, PipelineError> {
     let env = envelope::parse(provider.body, version, &gw.config.limits.xml())
         .map_err(|e| forward::ForwardError::BadAnswer(e.to_string()))?;
+    if service.config.security.verify_provider_answer {
+        // The provider's own signature problem is a Receiver-side failure for the consumer.
+        gw.security
+            .verify_answer(
+                &env,
+                crate::wssec::Expect::Agency(&service.config.provider_agency),
+            )
+            .map_err(|e| {
+                forward::ForwardError::BadAnswer(format!("provider signature refused: {e}"))
+            })?;
+    }
     if env.is_fault() {
         // The provider's own fault goes back as it was sent (re-signed by the gateway).
         let status = if provider.status.is_client_error() || provider.status.is_server_error() {

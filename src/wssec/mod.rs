@@ -1,14 +1,43 @@
 //! WS-Security (OASIS WSS 1.1, X.509 Token Profile 1.1, XML-DSig) through libxmlsec1.
 //!
 //! All unsafe code and all signature policy live in this module behind a safe API:
-//! [`Engine::verify`] turns request bytes into a [`Verified`] identity, [`Engine::sign`]
+//! [`Engine::verify`] turns a parsed request into a [`Verified`] identity,
+//! [`Engine::check_replay`] refuses a second use of the same signature, [`Engine::sign`]
 //! turns an envelope the gateway sends into signed bytes.
+//!
+//! - `config`: `[security]` and `[services.security]`.
+//! - `ffi`: the only calls into libxmlsec1 (init, error routing, keys, locked-down context).
+//! - `dom`: libxml2 tree, ID registration, duplicate IDs.
+//! - `policy`: SignedInfo allow-list, before any cryptography.
+//! - `token`: KeyInfo -> certificate.  `trust`: path validation, certificate -> agency.
+//! - `timestamp`, `replay`: time and once-only.
+//! - `verify`, `sign`: the two directions.  `pki`: the development PKI.
 
-use serde::Deserialize;
+pub mod config;
+pub mod dom;
+mod ffi;
+pub mod pki;
+pub mod policy;
+pub mod replay;
+pub mod sign;
+pub mod timestamp;
+pub mod token;
+pub mod trust;
+pub mod verify;
 
+use std::path::Path;
+use std::time::Duration;
+
+use chrono::Utc;
+
+use crate::config::Config;
 use crate::fault::{Fault, Subcode};
 use crate::model::AgencyCode;
 use crate::pipeline::envelope::Envelope;
+use crate::problem::{Problem, Problems};
+
+pub use config::{SecurityConfig, ServicePolicy};
+pub use sign::{SignOptions, Signer};
 
 /// The WSS 1.1 §12 fault subcodes, one variant per code so the mapping is exhaustive.
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +58,13 @@ pub enum WssError {
     UnsupportedAlgorithm(String),
     #[error("{0}")]
     UnsupportedSecurityToken(String),
+    /// The same signed message was received before (WSS4J reports replays as
+    /// `wsse:InvalidSecurity` too).
+    #[error("{0}")]
+    Replay(String),
+    /// The replay cache could not be consulted (full, or Redis unreachable): fail closed.
+    #[error("{0}")]
+    ReplayCacheUnavailable(String),
     /// The gateway could not sign what it sends (its own key or library failed).
     #[error("signing failed: {0}")]
     Signing(String),
@@ -36,7 +72,7 @@ pub enum WssError {
 
 pub fn fault_for(e: &WssError) -> Fault {
     let sub = match e {
-        WssError::InvalidSecurity(_) => "InvalidSecurity",
+        WssError::InvalidSecurity(_) | WssError::Replay(_) => "InvalidSecurity",
         WssError::InvalidSecurityToken(_) => "InvalidSecurityToken",
         WssError::FailedAuthentication(_) => "FailedAuthentication",
         WssError::FailedCheck(_) => "FailedCheck",
@@ -44,27 +80,12 @@ pub fn fault_for(e: &WssError) -> Fault {
         WssError::MessageExpired(_) => "MessageExpired",
         WssError::UnsupportedAlgorithm(_) => "UnsupportedAlgorithm",
         WssError::UnsupportedSecurityToken(_) => "UnsupportedSecurityToken",
+        WssError::ReplayCacheUnavailable(_) => {
+            return Fault::receiver("the gateway cannot check for replays at the moment")
+        }
         WssError::Signing(_) => return Fault::receiver("the gateway could not sign its message"),
     };
     Fault::sender(e.to_string()).with_subcode(Subcode::wsse(sub))
-}
-
-/// `[security]` in `gateway.toml`.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct SecurityConfig {}
-
-impl SecurityConfig {
-    pub fn resolve_paths(&mut self, _base: &std::path::Path) {}
-}
-
-/// Per-service security policy (`[services.security]`).
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct ServicePolicy {
-    /// Accept calls without a WS-Security signature, taking the consumer from the
-    /// `X-Lienthong-Consumer` HTTP header. Never for production: anyone can claim any agency.
-    pub dangerous_accept_unsigned: bool,
 }
 
 /// Who sent the request, as established by its verified signature.
@@ -73,50 +94,321 @@ pub struct Verified {
     pub consumer: AgencyCode,
     /// SHA-256 fingerprint (hex) of the verifying certificate, `None` for unsigned calls.
     pub certificate: Option<String>,
+    /// Subject of the verifying certificate, for the audit record.
+    pub subject: Option<String>,
+    /// What [`Engine::check_replay`] must record; `None` for unsigned calls.
+    pub replay: Option<ReplayTicket>,
+    /// `wsu:Id` of the signed Body (kept when the consumer's signature is forwarded).
+    pub body_id: Option<String>,
+}
+
+/// A signature to record once in the replay cache.
+#[derive(Debug, Clone)]
+pub struct ReplayTicket {
+    pub key: String,
+    pub ttl: Duration,
+}
+
+/// Whose signature an answer must carry.
+pub enum Expect<'a> {
+    /// A certificate of this agency (a provider's answer).
+    Agency(&'a AgencyCode),
+    /// Exactly this certificate (the gateway's answer, checked by `lienthong call`).
+    Certificate(&'a openssl::x509::X509),
 }
 
 /// Keys, trust store and replay cache; built once at start-up, shared by all workers.
+/// `Send + Sync`: libxml2/xmlsec objects are created per message on the calling thread.
 pub struct Engine {
-    _private: (),
+    signer: Signer,
+    trust: trust::TrustStore,
+    allowed: policy::Allowed,
+    rules: timestamp::Rules,
+    ttl: chrono::Duration,
+    replay: replay::ReplayCache,
+}
+
+/// The consumer's Security header as forwarded to the provider when the service's policy
+/// says so: addressed to the actor/role `urn:lienthong:consumer`, since WSS 1.1 §6.1 allows
+/// only one Security header without an actor (the gateway's own). `None` when the header
+/// already names an actor (it cannot be re-addressed without breaking well-formedness).
+pub fn consumer_security_for_provider(
+    env: &Envelope,
+    block: &crate::pipeline::envelope::HeaderBlock,
+) -> Option<Vec<u8>> {
+    let doc = env.header_document(block);
+    let start_tag_end = doc.iter().position(|&b| b == b'>')?;
+    let start = String::from_utf8_lossy(&doc[..start_tag_end]);
+    if start.contains("actor=") || start.contains("role=") {
+        return None;
+    }
+    let attr = match env.version {
+        crate::model::SoapVersion::V11 => "actor",
+        crate::model::SoapVersion::V12 => "role",
+    };
+    Some(sign::insert_attributes(
+        &doc,
+        &format!(
+            r#" xmlns:lt-env="{}" lt-env:{attr}="urn:lienthong:consumer""#,
+            env.version.envelope_ns()
+        ),
+    ))
+}
+
+/// Default locations of the development PKI (`lienthong pki init`).
+pub fn default_key(data_dir: &Path) -> std::path::PathBuf {
+    data_dir.join("pki").join("gateway.key")
+}
+
+pub fn default_certificate(data_dir: &Path) -> std::path::PathBuf {
+    data_dir.join("pki").join("gateway.crt")
+}
+
+pub fn default_ca(data_dir: &Path) -> std::path::PathBuf {
+    data_dir.join("pki").join("ca.crt")
 }
 
 impl Engine {
-    pub fn new() -> Self {
-        Self { _private: () }
+    /// Loads the gateway key, the trust store and the replay cache; every problem is
+    /// reported at once.
+    pub fn load(config: &Config, data_dir: &Path) -> Result<Engine, Problems> {
+        ffi::init();
+        let sec = &config.security;
+        let mut problems = Vec::new();
+        let at = |m: String| Problem::file(&config.path, m);
+
+        let mut ca = sec.trust_ca.clone();
+        if ca.is_empty() && default_ca(data_dir).exists() {
+            log::warn!(
+                "[security] trust_ca is not set: trusting the development CA {} (development only)",
+                default_ca(data_dir).display()
+            );
+            ca.push(default_ca(data_dir));
+        }
+        let trust = trust::TrustStore::load(&ca, &sec.crls, &config.agencies, &mut problems);
+
+        let mut signature = Vec::new();
+        for name in &sec.algorithms.signature {
+            match config::SIGNATURE_ALGORITHMS.iter().find(|(n, _, _)| n == name) {
+                Some((_, _, a)) => signature.push(*a),
+                None => problems.push(at(format!(
+                    "[security.algorithms] unknown signature algorithm `{name}` (HMAC is never accepted)"
+                ))),
+            }
+        }
+        let mut digest = Vec::new();
+        for name in &sec.algorithms.digest {
+            match config::DIGEST_ALGORITHMS.iter().find(|(n, _, _)| n == name) {
+                Some((_, _, a)) => digest.push(*a),
+                None => problems.push(at(format!(
+                    "[security.algorithms] unknown digest algorithm `{name}`"
+                ))),
+            }
+        }
+        for s in &config.services {
+            for h in &s.security.signed_headers {
+                if config::parse_clark(h).is_none() {
+                    problems.push(at(format!(
+                        "service {}: signed_headers entry `{h}` is not {{namespace}}localName",
+                        s.name
+                    )));
+                }
+            }
+        }
+        let replay = match replay::ReplayCache::from_setting(&sec.replay, sec.replay_capacity) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                problems.push(at(format!("[security] {e}")));
+                None
+            }
+        };
+
+        let key = sec.key.clone().unwrap_or_else(|| default_key(data_dir));
+        let cert = sec
+            .certificate
+            .clone()
+            .unwrap_or_else(|| default_certificate(data_dir));
+        let passphrase = match &sec.key_passphrase_env {
+            Some(var) => match std::env::var(var) {
+                Ok(v) => Some(v),
+                Err(_) => {
+                    problems.push(at(format!(
+                        "[security] key_passphrase_env: the environment variable {var} is not set"
+                    )));
+                    None
+                }
+            },
+            None => None,
+        };
+        let signer = if key.exists() || sec.key.is_some() {
+            match Signer::load(
+                &key,
+                &cert,
+                passphrase.as_deref().map(str::as_bytes),
+                sec.sign_algorithm.as_deref(),
+            ) {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    problems.push(Problem::file(&key, e));
+                    None
+                }
+            }
+        } else {
+            problems.push(Problem::file(
+                &key,
+                "no gateway signing key: run `lienthong pki init` for a development PKI, or set [security] key and certificate",
+            ));
+            None
+        };
+        match (signer, replay) {
+            (Some(signer), Some(replay)) if problems.is_empty() => Ok(Engine {
+                signer,
+                trust,
+                allowed: policy::Allowed {
+                    signature,
+                    digest,
+                    max_references: sec.max_references.max(2),
+                },
+                rules: timestamp::Rules {
+                    skew: chrono::Duration::seconds(sec.clock_skew_secs as i64),
+                    max_age: chrono::Duration::seconds(sec.max_age_secs as i64),
+                },
+                ttl: chrono::Duration::seconds(sec.timestamp_ttl_secs.max(1) as i64),
+                replay,
+            }),
+            _ => Err(Problems(problems)),
+        }
+    }
+
+    fn context(&self) -> verify::Context<'_> {
+        verify::Context {
+            trust: &self.trust,
+            allowed: &self.allowed,
+            rules: self.rules,
+            now: Utc::now(),
+        }
     }
 
     /// Verifies the request's signature per `policy`. `claimed` is the consumer named by
     /// the caller outside the signature (HTTP header), used only for unsigned policies.
+    /// Runs on a blocking thread; follow with [`Engine::check_replay`].
     pub fn verify(
         &self,
         policy: &ServicePolicy,
-        _envelope: &Envelope,
+        envelope: &Envelope,
         claimed: Option<&AgencyCode>,
     ) -> Result<Verified, WssError> {
-        if policy.dangerous_accept_unsigned {
+        use crate::xml::ns;
+        let signed = envelope
+            .headers
+            .iter()
+            .any(|h| h.targets_gateway && h.span.name.is(ns::WSSE, "Security"));
+        if policy.dangerous_accept_unsigned && !signed {
             return match claimed {
                 Some(c) => Ok(Verified {
                     consumer: c.clone(),
                     certificate: None,
+                    subject: None,
+                    replay: None,
+                    body_id: None,
                 }),
                 None => Err(WssError::InvalidSecurity(
                     "no consumer agency named (X-Lienthong-Consumer header)".into(),
                 )),
             };
         }
-        Err(WssError::InvalidSecurity(
-            "a WS-Security signature is required".into(),
+        let checked = verify::verify(
+            &self.context(),
+            &envelope.bytes,
+            envelope.version,
+            Some(&envelope.payload.name),
+            &policy.signed_header_names(),
+        )?;
+        let consumer = checked.identity.agency.clone().ok_or_else(|| {
+            WssError::FailedAuthentication(
+                "the signing certificate does not identify an agency of this gateway".into(),
+            )
+        })?;
+        Ok(Verified {
+            consumer,
+            certificate: Some(checked.identity.fingerprint),
+            subject: Some(checked.identity.subject),
+            replay: Some(ReplayTicket {
+                key: checked.replay_key,
+                ttl: checked.retention,
+            }),
+            body_id: Some(checked.body_id),
+        })
+    }
+
+    /// Verifies a whole signed envelope (either SOAP version) without the gateway's byte
+    /// scan: for `lienthong wss verify` and for tests that feed the DOM checks directly.
+    /// Returns the signer's identity and the replay ticket.
+    pub fn verify_document(
+        &self,
+        bytes: &[u8],
+    ) -> Result<(trust::CertIdentity, ReplayTicket), WssError> {
+        let text = String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]).into_owned();
+        let version = if text.contains(crate::xml::ns::SOAP12_ENV)
+            && !text.contains(crate::xml::ns::SOAP11_ENV)
+        {
+            crate::model::SoapVersion::V12
+        } else {
+            crate::model::SoapVersion::V11
+        };
+        let checked = verify::verify(&self.context(), bytes, version, None, &[])?;
+        Ok((
+            checked.identity,
+            ReplayTicket {
+                key: checked.replay_key,
+                ttl: checked.retention,
+            },
         ))
+    }
+
+    /// Records the verified signature once; a second use is [`WssError::Replay`].
+    pub async fn check_replay(&self, ticket: &ReplayTicket) -> Result<(), WssError> {
+        self.replay.insert_once(&ticket.key, ticket.ttl).await
+    }
+
+    /// Verifies a signed answer (provider's, or the gateway's for `lienthong call`).
+    pub fn verify_answer(
+        &self,
+        envelope: &Envelope,
+        expect: Expect<'_>,
+    ) -> Result<trust::CertIdentity, WssError> {
+        let checked = verify::verify(
+            &self.context(),
+            &envelope.bytes,
+            envelope.version,
+            Some(&envelope.payload.name),
+            &[],
+        )?;
+        let ok = match expect {
+            Expect::Agency(code) => checked.identity.agency.as_ref() == Some(code),
+            Expect::Certificate(c) => trust::fingerprint(c) == checked.identity.fingerprint,
+        };
+        if !ok {
+            return Err(WssError::FailedAuthentication(
+                "the answer is not signed by the expected party".into(),
+            ));
+        }
+        Ok(checked.identity)
     }
 
     /// Signs an envelope the gateway sends (to a provider, or back to a consumer).
     pub fn sign(&self, envelope: Vec<u8>) -> Result<Vec<u8>, WssError> {
-        Ok(envelope)
+        self.signer
+            .sign(&envelope, &SignOptions::default(), self.ttl)
     }
-}
 
-impl Default for Engine {
-    fn default() -> Self {
-        Self::new()
+    /// Signs with options (e.g. keeping the consumer's Body `wsu:Id`).
+    pub fn sign_with(&self, envelope: &[u8], opts: &SignOptions) -> Result<Vec<u8>, WssError> {
+        self.signer.sign(envelope, opts, self.ttl)
+    }
+
+    /// The gateway's certificate.
+    pub fn certificate(&self) -> &openssl::x509::X509 {
+        self.signer.certificate()
     }
 }

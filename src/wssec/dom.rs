@@ -1,0 +1,444 @@
+//! The message as a libxml2 tree, for libxmlsec1: parsed without recovery, network or DTD
+//! (pitfall 6), with every ID-like attribute collected and the accepted ones registered.
+//!
+//! `Doc` owns the tree; `Elem<'d>` borrows an element of it. Neither is `Send` (raw
+//! pointers), which keeps a tree on the thread that parsed it (pitfall 8).
+
+use std::collections::HashMap;
+use std::ffi::{CStr, CString};
+use std::marker::PhantomData;
+use std::ptr;
+
+use libxml::bindings as lx;
+
+use crate::xml::ns;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DomError {
+    #[error("the message is not well-formed XML")]
+    Malformed,
+    #[error("DOCTYPE is not allowed in SOAP messages")]
+    Doctype,
+    #[error("the ID `{0}` is used by more than one element")]
+    DuplicateId(String),
+    #[error("entity references and processing instructions are not allowed")]
+    Forbidden,
+}
+
+pub struct Doc {
+    ptr: lx::xmlDocPtr,
+}
+
+impl Drop for Doc {
+    fn drop(&mut self) {
+        // SAFETY: we own the document.
+        unsafe { lx::xmlFreeDoc(self.ptr) }
+    }
+}
+
+/// An element of a [`Doc`].
+#[derive(Clone, Copy)]
+pub struct Elem<'d> {
+    ptr: lx::xmlNodePtr,
+    _doc: PhantomData<&'d Doc>,
+}
+
+impl PartialEq for Elem<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.ptr == other.ptr
+    }
+}
+
+impl std::fmt::Debug for Elem<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{{{}}}{}", self.ns(), self.local())
+    }
+}
+
+/// Parses a message. The caller has already refused DOCTYPE in the byte scan; the tree is
+/// checked again so that no path reaches libxmlsec1 with a DTD.
+pub fn parse(bytes: &[u8]) -> Result<Doc, DomError> {
+    super::ffi::init();
+    if bytes.len() > i32::MAX as usize {
+        return Err(DomError::Malformed);
+    }
+    // No RECOVER, no NOENT (entities are never substituted), no DTDLOAD, no XINCLUDE;
+    // NONET so that nothing is fetched; errors are not printed.
+    let options = lx::xmlParserOption_XML_PARSE_NONET
+        | lx::xmlParserOption_XML_PARSE_NOERROR
+        | lx::xmlParserOption_XML_PARSE_NOWARNING;
+    let ptr = unsafe {
+        lx::xmlReadMemory(
+            bytes.as_ptr() as *const _,
+            bytes.len() as i32,
+            c"urn:lienthong:message".as_ptr(),
+            c"UTF-8".as_ptr(),
+            options as i32,
+        )
+    };
+    if ptr.is_null() {
+        return Err(DomError::Malformed);
+    }
+    let doc = Doc { ptr };
+    unsafe {
+        if !(*ptr).intSubset.is_null() || !(*ptr).extSubset.is_null() {
+            return Err(DomError::Doctype);
+        }
+    }
+    Ok(doc)
+}
+
+/// Every ID-like attribute of the document, by value.
+pub struct Ids<'d> {
+    by_value: HashMap<String, Elem<'d>>,
+}
+
+impl<'d> Ids<'d> {
+    pub fn element(&self, id: &str) -> Option<Elem<'d>> {
+        self.by_value.get(id).copied()
+    }
+}
+
+/// Attributes that name an element for a same-document reference.
+///
+/// DOMAIN.md rule 9: `wsu:Id` is the norm and some clients sign with a plain `Id`; those two
+/// are registered as XML IDs (pitfall 2: libxml2 does not know `wsu:Id`). `ID`, `id` and
+/// `xml:id` are collected too, so that no two elements of a message share an ID value
+/// whichever attribute carries it; `xml:id` is registered by libxml2 itself.
+fn id_kind(attr_ns: Option<&str>, local: &str) -> Option<bool> {
+    match (attr_ns, local) {
+        (Some(ns::WSU), "Id") | (None, "Id") => Some(true),
+        (None, "ID") | (None, "id") | (Some(ns::XML), "id") => Some(false),
+        _ => None,
+    }
+}
+
+impl Doc {
+    pub fn root(&self) -> Option<Elem<'_>> {
+        let p = unsafe { lx::xmlDocGetRootElement(self.ptr) };
+        (!p.is_null()).then(|| self.elem(p))
+    }
+
+    fn elem(&self, ptr: lx::xmlNodePtr) -> Elem<'_> {
+        Elem {
+            ptr,
+            _doc: PhantomData,
+        }
+    }
+
+    /// Walks the whole tree once (iteratively: attacker depth costs no stack), refusing
+    /// entity references and processing instructions, collecting ID-like attributes,
+    /// refusing duplicate values and registering `wsu:Id` / `Id` with libxml2.
+    pub fn index_ids(&self) -> Result<Ids<'_>, DomError> {
+        let mut by_value: HashMap<String, Elem<'_>> = HashMap::new();
+        let Some(root) = self.root() else {
+            return Err(DomError::Malformed);
+        };
+        let mut node = root.ptr;
+        unsafe {
+            loop {
+                let t = (*node).type_;
+                if t == lx::xmlElementType_XML_ENTITY_REF_NODE
+                    || t == lx::xmlElementType_XML_PI_NODE
+                {
+                    return Err(DomError::Forbidden);
+                }
+                if t == lx::xmlElementType_XML_ELEMENT_NODE {
+                    let mut a = (*node).properties;
+                    while !a.is_null() {
+                        let ans = ns_href((*a).ns);
+                        let local = cstr((*a).name);
+                        if let Some(register) = id_kind(ans, local) {
+                            let value = attr_value(a);
+                            if by_value.contains_key(&value) {
+                                return Err(DomError::DuplicateId(truncate(&value)));
+                            }
+                            if register {
+                                let c =
+                                    CString::new(value.clone()).map_err(|_| DomError::Malformed)?;
+                                let existing = lx::xmlGetID(self.ptr, c.as_ptr() as *const u8);
+                                if existing.is_null() {
+                                    lx::xmlAddID(
+                                        ptr::null_mut(),
+                                        self.ptr,
+                                        c.as_ptr() as *const u8,
+                                        a,
+                                    );
+                                } else if existing != a {
+                                    return Err(DomError::DuplicateId(truncate(&value)));
+                                }
+                            }
+                            by_value.insert(value, self.elem(node));
+                        }
+                        a = (*a).next;
+                    }
+                    if !(*node).children.is_null() {
+                        node = (*node).children;
+                        continue;
+                    }
+                }
+                // Next node in document order, climbing back up as needed.
+                loop {
+                    if node == root.ptr {
+                        return Ok(Ids { by_value });
+                    }
+                    if !(*node).next.is_null() {
+                        node = (*node).next;
+                        break;
+                    }
+                    node = (*node).parent;
+                }
+            }
+        }
+    }
+
+    /// Serialises the document as UTF-8 with an XML declaration.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        unsafe {
+            let mut mem: *mut lx::xmlChar = ptr::null_mut();
+            let mut size: i32 = 0;
+            lx::xmlDocDumpMemoryEnc(self.ptr, &mut mem, &mut size, c"UTF-8".as_ptr());
+            if mem.is_null() {
+                return Vec::new();
+            }
+            let out = std::slice::from_raw_parts(mem, size.max(0) as usize).to_vec();
+            if let Some(free) = lx::xmlFree {
+                free(mem as *mut _);
+            }
+            out
+        }
+    }
+}
+
+fn truncate(s: &str) -> String {
+    s.chars().take(64).collect()
+}
+
+unsafe fn cstr<'a>(p: *const u8) -> &'a str {
+    if p.is_null() {
+        ""
+    } else {
+        // SAFETY: libxml2 names are NUL-terminated UTF-8 (the parser checked the input).
+        unsafe { CStr::from_ptr(p as *const _) }
+            .to_str()
+            .unwrap_or("")
+    }
+}
+
+unsafe fn ns_href<'a>(ns: *mut lx::xmlNs) -> Option<&'a str> {
+    if ns.is_null() {
+        None
+    } else {
+        Some(unsafe { cstr((*ns).href) })
+    }
+}
+
+unsafe fn attr_value(a: *mut lx::xmlAttr) -> String {
+    unsafe {
+        let v = lx::xmlNodeGetContent(a as lx::xmlNodePtr);
+        if v.is_null() {
+            return String::new();
+        }
+        let s = cstr(v).to_string();
+        if let Some(free) = lx::xmlFree {
+            free(v as *mut _);
+        }
+        s
+    }
+}
+
+impl<'d> Elem<'d> {
+    pub fn ptr(&self) -> *mut std::ffi::c_void {
+        self.ptr as *mut _
+    }
+
+    pub fn local(&self) -> &'d str {
+        unsafe { cstr((*self.ptr).name) }
+    }
+
+    /// Namespace URI, `""` for none.
+    pub fn ns(&self) -> &'d str {
+        unsafe { ns_href((*self.ptr).ns).unwrap_or("") }
+    }
+
+    pub fn is(&self, ns: &str, local: &str) -> bool {
+        self.local() == local && self.ns() == ns
+    }
+
+    pub fn parent(&self) -> Option<Elem<'d>> {
+        unsafe {
+            let p = (*self.ptr).parent;
+            (!p.is_null() && (*p).type_ == lx::xmlElementType_XML_ELEMENT_NODE).then_some(Elem {
+                ptr: p,
+                _doc: PhantomData,
+            })
+        }
+    }
+
+    /// Child elements in document order.
+    pub fn children(&self) -> impl Iterator<Item = Elem<'d>> {
+        let mut cur = unsafe { (*self.ptr).children };
+        std::iter::from_fn(move || unsafe {
+            while !cur.is_null() {
+                let n = cur;
+                cur = (*cur).next;
+                if (*n).type_ == lx::xmlElementType_XML_ELEMENT_NODE {
+                    return Some(Elem {
+                        ptr: n,
+                        _doc: PhantomData,
+                    });
+                }
+            }
+            None
+        })
+    }
+
+    /// True when the element has non-whitespace text or CDATA as a direct child.
+    pub fn has_text(&self) -> bool {
+        unsafe {
+            let mut cur = (*self.ptr).children;
+            while !cur.is_null() {
+                let t = (*cur).type_;
+                if (t == lx::xmlElementType_XML_TEXT_NODE
+                    || t == lx::xmlElementType_XML_CDATA_SECTION_NODE)
+                    && !cstr((*cur).content).trim().is_empty()
+                {
+                    return true;
+                }
+                cur = (*cur).next;
+            }
+        }
+        false
+    }
+
+    /// An attribute by namespace (`None` for an unqualified attribute) and local name.
+    pub fn attr(&self, attr_ns: Option<&str>, local: &str) -> Option<String> {
+        unsafe {
+            let mut a = (*self.ptr).properties;
+            while !a.is_null() {
+                if cstr((*a).name) == local && ns_href((*a).ns) == attr_ns {
+                    return Some(attr_value(a));
+                }
+                a = (*a).next;
+            }
+        }
+        None
+    }
+
+    /// Every attribute as (namespace, local name).
+    pub fn attr_names(&self) -> Vec<(Option<&'d str>, &'d str)> {
+        let mut out = Vec::new();
+        unsafe {
+            let mut a = (*self.ptr).properties;
+            while !a.is_null() {
+                out.push((ns_href((*a).ns), cstr((*a).name)));
+                a = (*a).next;
+            }
+        }
+        out
+    }
+
+    /// The element's text content (all descendant text).
+    pub fn text(&self) -> String {
+        unsafe {
+            let v = lx::xmlNodeGetContent(self.ptr);
+            if v.is_null() {
+                return String::new();
+            }
+            let s = cstr(v).to_string();
+            if let Some(free) = lx::xmlFree {
+                free(v as *mut _);
+            }
+            s
+        }
+    }
+
+    /// True when a comment is anywhere inside the element. Exclusive C14N drops comments,
+    /// so a comment inside signed content could be added after signing and still be
+    /// forwarded (DOMAIN.md rule 4).
+    pub fn contains_comment(&self) -> bool {
+        unsafe {
+            let top = self.ptr;
+            let mut node = (*top).children;
+            if node.is_null() {
+                return false;
+            }
+            loop {
+                if (*node).type_ == lx::xmlElementType_XML_COMMENT_NODE {
+                    return true;
+                }
+                if (*node).type_ == lx::xmlElementType_XML_ELEMENT_NODE
+                    && !(*node).children.is_null()
+                {
+                    node = (*node).children;
+                    continue;
+                }
+                loop {
+                    if !(*node).next.is_null() {
+                        node = (*node).next;
+                        break;
+                    }
+                    node = (*node).parent;
+                    if node == top {
+                        return false;
+                    }
+                }
+            }
+        }
+    }
+
+    /// True when `self` is `other` or inside it.
+    pub fn is_within(&self, other: Elem<'_>) -> bool {
+        let mut cur = self.ptr;
+        unsafe {
+            while !cur.is_null() {
+                if cur == other.ptr {
+                    return true;
+                }
+                cur = (*cur).parent;
+            }
+        }
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_registered_and_duplicates_refused() {
+        let doc = parse(
+            format!(
+                r#"<a xmlns:wsu="{}"><b wsu:Id="x"/><c Id="y"><!-- c --></c></a>"#,
+                ns::WSU
+            )
+            .as_bytes(),
+        )
+        .unwrap();
+        let ids = doc.index_ids().unwrap();
+        assert_eq!(ids.element("x").unwrap().local(), "b");
+        assert_eq!(ids.element("y").unwrap().local(), "c");
+        assert!(ids.element("y").unwrap().contains_comment());
+        assert!(!ids.element("x").unwrap().contains_comment());
+
+        let doc = parse(
+            format!(
+                r#"<a xmlns:wsu="{}"><b wsu:Id="x"/><c ID="x"/></a>"#,
+                ns::WSU
+            )
+            .as_bytes(),
+        )
+        .unwrap();
+        assert!(matches!(doc.index_ids(), Err(DomError::DuplicateId(_))));
+    }
+
+    #[test]
+    fn doctype_and_broken_xml_are_refused() {
+        assert!(matches!(
+            parse(b"<!DOCTYPE a [<!ENTITY e 'x'>]><a>&e;</a>"),
+            Err(DomError::Doctype)
+        ));
+        assert!(matches!(parse(b"<a><b></a>"), Err(DomError::Malformed)));
+    }
+}
