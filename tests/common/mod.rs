@@ -210,6 +210,23 @@ impl Gateway {
         let dir = tempfile::tempdir().unwrap();
         let providers = start_providers(dir.path());
         let config = write_config(dir.path(), providers.addr, edit);
+        let data = dir.path().join("data");
+        let pki = Command::new(bin())
+            .args([
+                "pki",
+                "init",
+                "--config",
+                config.to_str().unwrap(),
+                "--data-dir",
+                data.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            pki.status.success(),
+            "pki init: {}",
+            String::from_utf8_lossy(&pki.stderr)
+        );
         let gateway = spawn(
             &[
                 "serve",
