@@ -101,3 +101,41 @@ fn zeep_calls_published_services_through_the_gateway() {
     assert!(out.contains("AccessDenied"), "{out}");
     assert_eq!(gw.provider_calls(), 5);
 }
+
+#[test]
+fn zeep_signs_its_call_and_verifies_the_gateways_signed_answer() {
+    // Default policy: signature required.
+    let gw = Gateway::start(|_| {});
+    let pki = gw.data_dir().join("pki");
+    let key = pki.join("agencies/000.00.00.H38.key");
+    let cert = pki.join("agencies/000.00.00.H38.crt");
+    let server = pki.join("gateway.crt");
+    let wsdl = gw.url("/services/ho-tich?wsdl");
+    let args = [
+        "--wsdl",
+        &wsdl,
+        "--operation",
+        "TraCuuKhaiSinh",
+        "--args",
+        r#"{"SoDinhDanh": "038224001234"}"#,
+        "--key",
+        key.to_str().unwrap(),
+        "--cert",
+        cert.to_str().unwrap(),
+        "--server-cert",
+        server.to_str().unwrap(),
+    ];
+    let (code, out, err) = python("zeep_call.py", &args);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("038224001234"), "{out}");
+    let mut a12 = args.to_vec();
+    a12.push("--soap12");
+    let (code, out, err) = python("zeep_call.py", &a12);
+    assert_eq!(code, 0, "SOAP 1.2: {out}{err}");
+
+    // Unsigned: refused with a WS-Security fault, which zeep reads as a fault.
+    let (code, out, _) = python("zeep_call.py", &args[..6]);
+    assert_eq!(code, 3, "{out}");
+    assert!(out.contains("InvalidSecurity"), "{out}");
+    assert_eq!(gw.provider_calls(), 2);
+}
