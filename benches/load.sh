@@ -1,61 +1,65 @@
 #!/usr/bin/env bash
-# Load test of the running binary: plain pass-through with audit on (SQLite), a 2 KB SOAP
-# 1.1 request at 64 connections, through the gateway and directly to the same provider.
-# Reports requests/s and latency percentiles from wrk. Not a test: numbers, not verdicts.
+# Load test of the running release binary (numbers, not verdicts; loopback only).
 #
-#   benches/load.sh [DURATION_SECONDS] [CONNECTIONS]
-#
-# Needs wrk (apt-get install wrk). Builds the release binary. Only loopback is used.
+#   benches/load.sh plain  [REQUESTS] [CONNECTIONS]   pass-through, audit on (SQLite), 2 KB
+#                                                     request, through the gateway and direct
+#   benches/load.sh signed [REQUESTS] [CONNECTIONS]   pre-signed unique requests: verify +
+#                                                     authorise + forward signed + signed answer
+#                                                     + audit, gateway pinned to core 0, load
+#                                                     generator and providers on core 1, next
+#                                                     to `openssl speed rsa2048` on core 0
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DURATION=${1:-15}
-CONNS=${2:-64}
-command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)"; exit 1; }
+MODE=${1:-plain}
+REQUESTS=${2:-20000}
+CONNS=${3:-64}
 cargo build --release -q
-BIN=target/release/lienthong
+cargo bench --bench loadgen --no-run -q 2>/dev/null || cargo bench --bench loadgen --no-run
+BIN=$PWD/target/release/lienthong
+LOADGEN=$(ls -t target/release/deps/loadgen-* | grep -v '\.d$' | head -1)
 WORK=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
+PIN_GW="" PIN_LOAD=""
+if [ "$MODE" = signed ] && command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
+  PIN_GW="taskset -c 0" PIN_LOAD="taskset -c 1"
+fi
 
-# Example providers on a free port, then a gateway pointing at them.
-$BIN provider --listen 127.0.0.1:0 >"$WORK/provider.out" 2>"$WORK/provider.log" &
-for _ in $(seq 1 100); do grep -q http:// "$WORK/provider.out" 2>/dev/null && break; sleep 0.1; done
-PROVIDER=$(grep -o 'http://[0-9.:]*' "$WORK/provider.out" | head -1 | sed 's#http://##')
-python3 - "$WORK" "$PROVIDER" <<'PY'
+wait_addr() { # FILE MARKER -> host:port printed after MARKER
+  for _ in $(seq 1 200); do grep -q "$2" "$1" 2>/dev/null && break; sleep 0.1; done
+  grep "$2" "$1" | grep -o 'http://[0-9.:]*' | head -1 | sed 's#http://##'
+}
+
+$PIN_LOAD $BIN provider --listen 127.0.0.1:0 >"$WORK/provider.out" 2>"$WORK/provider.log" &
+PROVIDER=$(wait_addr "$WORK/provider.out" "example providers on")
+
+python3 - "$WORK" "$PROVIDER" "$MODE" <<'PY'
 import sys, re, pathlib
-work, provider = sys.argv[1], sys.argv[2]
+work, provider, mode = sys.argv[1:4]
 conf = pathlib.Path("conf").resolve()
 text = (conf / "gateway.toml").read_text().replace("127.0.0.1:9100", provider)
 # Relative paths are resolved against the config's directory: make them absolute.
 text = re.sub(r'^(\s*(wsdl|catalog|request|response)\s*=\s*")(?!/)', lambda m: m.group(1) + str(conf) + "/", text, flags=re.M)
-# Plain pass-through: every service accepts unsigned calls (the signed load test is separate).
-blocks = text.split("[[services]]")
-text = blocks[0] + "".join("[[services]]" + b.rstrip() + "\n[services.security]\ndangerous_accept_unsigned = true\n\n" for b in blocks[1:])
+if mode == "plain":
+    # Plain pass-through: every service accepts unsigned calls.
+    blocks = text.split("[[services]]")
+    text = blocks[0] + "".join("[[services]]" + b.rstrip() + "\n[services.security]\ndangerous_accept_unsigned = true\n\n" for b in blocks[1:])
 pathlib.Path(work, "gateway.toml").write_text(text)
 PY
-$BIN serve --config "$WORK/gateway.toml" --data-dir "$WORK/data" --listen 127.0.0.1:0 >"$WORK/gw.out" 2>"$WORK/gw.log" &
-for _ in $(seq 1 100); do grep -q 'listening on' "$WORK/gw.out" 2>/dev/null && break; sleep 0.1; done
-GATEWAY=$(grep -o 'http://[0-9.:]*' "$WORK/gw.out" | head -1 | sed 's#http://##')
+$BIN pki init --config "$WORK/gateway.toml" --data-dir "$WORK/data" >/dev/null 2>&1
+RUST_LOG=warn $PIN_GW $BIN serve --config "$WORK/gateway.toml" --data-dir "$WORK/data" --listen 127.0.0.1:0 >"$WORK/gw.out" 2>"$WORK/gw.log" &
+GATEWAY=$(wait_addr "$WORK/gw.out" "listening on")
 
-# A 2 KB request: the example lookup padded with an XML comment to 2048 bytes.
-python3 - "$WORK/body.xml" <<'PY'
-import sys, pathlib, re
-payload = pathlib.Path("conf/examples/ho-tich-TraCuuKhaiSinh.xml").read_text()
-payload = re.sub(r'^<\?xml[^>]*\?>\s*', '', payload.strip())
-env = ('<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/">'
-       '<soapenv:Header/><soapenv:Body>%s</soapenv:Body></soapenv:Envelope>' % payload)
-pad = 2048 - len(env.encode()) - len("<!---->")
-env = env.replace("<soapenv:Header/>", "<soapenv:Header/><!--" + "x" * max(pad, 0) + "-->")
-pathlib.Path(sys.argv[1]).write_text(env)
-PY
-cat >"$WORK/post.lua" <<LUA
-wrk.method = "POST"
-local f = io.open("$WORK/body.xml", "rb"); wrk.body = f:read("*a"); f:close()
-wrk.headers["Content-Type"] = "text/xml; charset=utf-8"
-wrk.headers["SOAPAction"] = '""'
-wrk.headers["X-Lienthong-Consumer"] = "000.00.00.H38"
-LUA
-echo "request: $(wc -c <"$WORK/body.xml") bytes, $CONNS connections, ${DURATION}s each, $(nproc) cores"
-echo "== direct to the provider"
-wrk -t2 -c"$CONNS" -d"${DURATION}s" --latency -s "$WORK/post.lua" "http://$PROVIDER/ho-tich" | grep -E 'Requests/sec|50%|90%|99%|Non-2xx|errors'
-echo "== through the gateway (audit on, SQLite)"
-wrk -t2 -c"$CONNS" -d"${DURATION}s" --latency -s "$WORK/post.lua" "http://$GATEWAY/services/ho-tich" | grep -E 'Requests/sec|50%|90%|99%|Non-2xx|errors'
+echo "mode $MODE: $REQUESTS requests, $CONNS connections, $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
+if [ "$MODE" = plain ]; then
+  echo "== direct to the provider"
+  $LOADGEN --url "http://$PROVIDER/ho-tich" --requests "$REQUESTS" --connections "$CONNS"
+  echo "== through the gateway (audit on, SQLite)"
+  $LOADGEN --url "http://$GATEWAY/services/ho-tich" --consumer 000.00.00.H38 --requests "$REQUESTS" --connections "$CONNS"
+else
+  echo "== openssl speed rsa2048 on the gateway's core"
+  $PIN_GW openssl speed -seconds 5 rsa2048 2>/dev/null | grep -E '^rsa 2048|sign/s' | tail -2
+  echo "== signed exchanges through the gateway (gateway on core 0)"
+  $PIN_LOAD $LOADGEN --url "http://$GATEWAY/services/ho-tich" --sign-as 000.00.00.H38 --data-dir "$WORK/data" \
+    --requests "$REQUESTS" --connections "$CONNS"
+fi
+grep -c ' ERROR ' "$WORK/gw.log" | sed 's/^/gateway errors logged: /'
