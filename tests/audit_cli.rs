@@ -86,6 +86,48 @@ async fn list_show_verify_and_a_tampered_row() {
     assert!(out.contains("  <Body>\n    <TraCuuKhaiSinh>"), "{out}");
     assert!(out.contains("hash matches content"), "{out}");
 
+    let (code, out, err) = bin(
+        data,
+        &[
+            "audit",
+            "export",
+            "--format",
+            "csv",
+            "--consumer",
+            "000.00.21.H38",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 4, "{out}");
+    assert!(lines[0].starts_with("received_at,id,node_id,seq,consumer,consumer_name"));
+    assert!(
+        lines[1].contains(&ids[0]) && lines[3].contains(&ids[4]),
+        "oldest first: {out}"
+    );
+    let (code, out, _) = bin(
+        data,
+        &["audit", "export", "--format", "jsonl", "--with-messages"],
+    );
+    assert_eq!(code, 0);
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 6);
+    assert_eq!(lines[0]["format"], "lienthong-audit-export");
+    assert_eq!(
+        lines[1]["consumer_name"],
+        "Ủy ban nhân dân huyện Đông Sơn (District People's Committee)"
+    );
+    assert!(lines[2]["messages"]["request_in"]["text"]
+        .as_str()
+        .unwrap()
+        .contains("<So>1</So>"));
+    let (code, _, err) = bin(data, &["audit", "export", "--format", "xml"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("--format"), "{err}");
+
     let (code, out, err) = bin(data, &["audit", "verify"]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("5 record(s) verified"), "{out}");

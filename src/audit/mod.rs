@@ -14,6 +14,7 @@
 
 pub mod backend;
 pub mod chain;
+pub mod export;
 
 pub mod postgres;
 pub mod pretty;

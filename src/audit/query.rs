@@ -391,4 +391,60 @@ mod tests {
         assert_eq!(Cursor::decode("cursor", &c.encode()).unwrap(), c);
         assert_eq!(Cursor::decode("cursor", "!!").unwrap_err().param, "cursor");
     }
+
+    async fn pages_and_filters(store: crate::audit::testutil::TestStore) {
+        use crate::audit::testutil::exchange;
+        use crate::audit::{AuditConfig, AuditLog, SealKey};
+        let log = AuditLog::open(
+            store.url(),
+            "node-1",
+            &AuditConfig::default(),
+            SealKey::generate().unwrap(),
+        )
+        .unwrap();
+        let day = chrono::DateTime::parse_from_rfc3339("2026-03-10T08:00:00Z")
+            .unwrap()
+            .to_utc();
+        for i in 0..30usize {
+            let mut r = exchange(i);
+            r.received_at = day + chrono::Duration::hours(i as i64);
+            if i == 7 {
+                r.fault_code = Some("wsse:FailedCheck".into());
+                r.outcome = crate::audit::Outcome::Rejected;
+            }
+            log.record(r).await.unwrap();
+        }
+        log.shutdown().await.unwrap();
+        let mut conn = Conn::connect(&super::super::backend::StoreUrl::parse(store.url())).unwrap();
+        let mut f = Filter::default();
+        f.set("from", "2026-03-10").unwrap();
+        f.set("to", "2026-03-10").unwrap();
+        assert_eq!(count(&mut conn, &f).unwrap(), 16);
+        f.set("consumer", "000.00.21.H38").unwrap();
+        assert_eq!(count(&mut conn, &f).unwrap(), 8);
+        let (p1, c1) = page(&mut conn, &f, None, 5).unwrap();
+        let (p2, c2) = page(&mut conn, &f, c1.as_ref(), 5).unwrap();
+        assert_eq!((p1.len(), p2.len(), c2), (5, 3, None));
+        assert!(p1[0].received_at > p1[4].received_at && p1[4].received_at > p2[0].received_at);
+        let mut g = Filter::default();
+        g.set("fault", "wsse:FailedCheck").unwrap();
+        g.set("outcome", "rejected").unwrap();
+        let (hit, _) = page(&mut conn, &g, None, 10).unwrap();
+        assert_eq!(hit.len(), 1);
+        let mut t = Filter::default();
+        t.set("q", &hit[0].id[..13]).unwrap();
+        assert!(count(&mut conn, &t).unwrap() >= 1);
+        t.set("q", "%").unwrap();
+        assert_eq!(count(&mut conn, &t).unwrap(), 0);
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn sqlite_pages_and_filters() {
+        pages_and_filters(crate::audit::testutil::TestStore::sqlite()).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn postgres_pages_and_filters() {
+        pages_and_filters(crate::audit::testutil::TestStore::pg()).await;
+    }
 }

@@ -35,6 +35,20 @@ pub enum AuditCommand {
         #[arg(long)]
         auditor_role: Option<String>,
     },
+    /// Export the matching exchanges, oldest first: one header line, one record per line.
+    Export {
+        /// csv or jsonl.
+        #[arg(long, default_value = "csv")]
+        format: String,
+        /// Write here instead of standard output.
+        #[arg(long, short)]
+        output: Option<std::path::PathBuf>,
+        /// JSON Lines: include the stored messages.
+        #[arg(long)]
+        with_messages: bool,
+        #[command(flatten)]
+        filter: Box<FilterArgs>,
+    },
     /// Recompute every hash, chain link and seal signature; exit 1 at the first break.
     Verify {
         /// PEM key or certificate seals must be signed with (repeatable). Default: the
@@ -120,6 +134,18 @@ pub fn run(common: &Common, cmd: AuditCommand) -> anyhow::Result<i32> {
     match cmd {
         AuditCommand::List { limit, filter } => list(&ctx, limit, &filter.to_filter()?),
         AuditCommand::Show { id } => show(&ctx, &id),
+        AuditCommand::Export {
+            format,
+            output,
+            with_messages,
+            filter,
+        } => export(
+            &ctx,
+            &format,
+            output.as_deref(),
+            with_messages,
+            &filter.to_filter()?,
+        ),
         AuditCommand::Verify { trust_keys, json } => verify(&ctx, common, &trust_keys, json),
         AuditCommand::Migrate {
             gateway_role,
@@ -424,4 +450,41 @@ fn verify(
         }
     }
     Ok(if report.ok() { 0 } else { 1 })
+}
+
+fn export(
+    ctx: &Ctx,
+    format: &str,
+    output: Option<&std::path::Path>,
+    with_messages: bool,
+    f: &Filter,
+) -> anyhow::Result<i32> {
+    use crate::audit::export::{write_all, Exporter, Format};
+    let format = Format::parse(format)
+        .ok_or_else(|| anyhow::anyhow!("--format: expected csv or jsonl, not `{format}`"))?;
+    anyhow::ensure!(
+        !with_messages || format == Format::Jsonl,
+        "--with-messages: only with --format jsonl"
+    );
+    let mut conn = ctx.connect()?;
+    let ex = Exporter {
+        format,
+        agencies: &ctx.agencies,
+        with_messages,
+    };
+    let n = match output {
+        Some(p) => {
+            let file = std::fs::File::create(p)
+                .with_context(|| format!("cannot create {}", p.display()))?;
+            let mut w = std::io::BufWriter::new(file);
+            write_all(&mut conn, f, &ex, &mut w)?
+        }
+        None => {
+            let stdout = std::io::stdout();
+            let mut w = std::io::BufWriter::new(stdout.lock());
+            write_all(&mut conn, f, &ex, &mut w)?
+        }
+    };
+    eprintln!("exported {n} record(s)");
+    Ok(0)
 }
