@@ -49,6 +49,19 @@ pub enum AuditCommand {
         #[command(flatten)]
         filter: Box<FilterArgs>,
     },
+    /// Serve the auditor's API and web page alone (read-only; the gateway serves them too
+    /// when `[audit] api_listen` is set).
+    Serve {
+        /// Default: `[audit] api_listen`, else 127.0.0.1:8081.
+        #[arg(long)]
+        listen: Option<std::net::SocketAddr>,
+    },
+    /// Make a new auditor bearer token and print the line to add to `[[audit.auditors]]`.
+    Token {
+        /// Who the token is for (shown in the API's log).
+        #[arg(long)]
+        name: String,
+    },
     /// Recompute every hash, chain link and seal signature; exit 1 at the first break.
     Verify {
         /// PEM key or certificate seals must be signed with (repeatable). Default: the
@@ -146,6 +159,16 @@ pub fn run(common: &Common, cmd: AuditCommand) -> anyhow::Result<i32> {
             with_messages,
             &filter.to_filter()?,
         ),
+        AuditCommand::Serve { listen } => serve_api(&ctx, listen),
+        AuditCommand::Token { name } => {
+            let token = crate::web::auth::generate();
+            println!("token (give it to {name}; it is not stored anywhere): {token}");
+            println!();
+            println!("[[audit.auditors]]");
+            println!("name = {}", toml::Value::String(name));
+            println!("token_sha256 = \"{}\"", crate::web::auth::hash(&token));
+            Ok(0)
+        }
         AuditCommand::Verify { trust_keys, json } => verify(&ctx, common, &trust_keys, json),
         AuditCommand::Migrate {
             gateway_role,
@@ -487,4 +510,44 @@ fn export(
     };
     eprintln!("exported {n} record(s)");
     Ok(0)
+}
+
+fn serve_api(ctx: &Ctx, listen: Option<std::net::SocketAddr>) -> anyhow::Result<i32> {
+    let mut settings = match &ctx.config {
+        Some(c) => crate::web::Settings::from_config(c).map_err(|e| anyhow::anyhow!(e))?,
+        None => crate::web::Settings::default(),
+    };
+    let addr = listen
+        .or_else(|| ctx.config.as_ref().and_then(|c| c.audit.api_listen))
+        .unwrap_or_else(|| std::net::SocketAddr::from(([127, 0, 0, 1], 8081)));
+    let dev_token = settings
+        .tokens
+        .is_empty()
+        .then(|| settings.tokens.add_generated("development"));
+    let url = match &ctx.url {
+        StoreUrl::Sqlite(p) => p.clone(),
+        StoreUrl::Postgres(u) => u.clone(),
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen on {addr}"))?;
+        let addr = listener.local_addr()?;
+        println!("audit page: http://{addr}/audit/   API: http://{addr}/audit/api/openapi.json");
+        if let Some(t) = dev_token {
+            println!("no [[audit.auditors]] configured: development token for this run: {t}");
+        }
+        let reader = crate::audit::AuditReader::new(&url, 4);
+        crate::web::serve(
+            listener,
+            reader,
+            std::sync::Arc::new(settings),
+            crate::cli::serve::shutdown_signal(),
+        )
+        .await?;
+        Ok(0)
+    })
 }
