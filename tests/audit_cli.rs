@@ -155,3 +155,47 @@ fn rusqlite_free_update(url: &str, id: &str) -> bool {
     ))
     .is_ok()
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn archive_then_verify_across_file_and_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let (key, _) = SealKey::load_or_generate(&data.join("audit-seal.key")).unwrap();
+    let url = data.join("audit.db").display().to_string();
+    let log = AuditLog::open(&url, "node-1", &AuditConfig::default(), key.clone()).unwrap();
+    for i in 0..4 {
+        log.record(exchange(i, "000.00.21.H38")).await.unwrap();
+    }
+    log.shutdown().await.unwrap();
+    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1))
+        .format("%Y-%m-%d")
+        .to_string();
+    let file = data.join("a.jsonl");
+    let (code, out, err) = bin(
+        data,
+        &[
+            "audit",
+            "archive",
+            "--before",
+            &tomorrow,
+            "-o",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("seq 1..=4 (4 records) archived"), "{out}");
+    let log = AuditLog::open(&url, "node-1", &AuditConfig::default(), key).unwrap();
+    log.record(exchange(9, "000.00.40.H38")).await.unwrap();
+    log.shutdown().await.unwrap();
+    let (code, out, _) = bin(data, &["audit", "list"]);
+    assert_eq!((code, out.lines().count()), (0, 2), "{out}");
+    let (code, out, err) = bin(
+        data,
+        &["audit", "verify", "--archive", file.to_str().unwrap()],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("1 record(s) verified (seq 5..=5)"), "{out}");
+    let (code, _, err) = bin(data, &["audit", "archive", "--before", "soon"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("--before"), "{err}");
+}

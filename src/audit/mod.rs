@@ -12,6 +12,7 @@
 //! - [`query`]: filters and pagination; [`export`]: CSV / JSON Lines.
 //! - [`verify`]: recompute and report the first break; [`archive`]: retention.
 
+pub mod archive;
 pub mod backend;
 pub mod chain;
 pub mod export;

@@ -68,9 +68,23 @@ pub enum AuditCommand {
         /// gateway's seal key in the data directory, when present.
         #[arg(long = "trust-key")]
         trust_keys: Vec<std::path::PathBuf>,
+        /// Archive files made by `audit archive`, checked and chained before the store
+        /// (repeatable; all of a node's archives, oldest first or in any order).
+        #[arg(long = "archive")]
+        archives: Vec<std::path::PathBuf>,
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// Move records received before DATE, with their seals, into a signed, self-verifiable
+    /// archive file, then remove them from the store (PostgreSQL: run as the owner).
+    Archive {
+        /// Date (2026-01-01) or RFC 3339 time; records received before it are archived.
+        #[arg(long)]
+        before: String,
+        /// Default: DATA_DIR/archives/audit-before-DATE.jsonl.
+        #[arg(long, short)]
+        output: Option<std::path::PathBuf>,
     },
 }
 
@@ -169,7 +183,12 @@ pub fn run(common: &Common, cmd: AuditCommand) -> anyhow::Result<i32> {
             println!("token_sha256 = \"{}\"", crate::web::auth::hash(&token));
             Ok(0)
         }
-        AuditCommand::Verify { trust_keys, json } => verify(&ctx, common, &trust_keys, json),
+        AuditCommand::Verify {
+            trust_keys,
+            archives,
+            json,
+        } => verify(&ctx, common, &trust_keys, &archives, json),
+        AuditCommand::Archive { before, output } => archive(&ctx, common, &before, output),
         AuditCommand::Migrate {
             gateway_role,
             auditor_role,
@@ -437,12 +456,44 @@ fn verify(
     ctx: &Ctx,
     common: &Common,
     keys: &[std::path::PathBuf],
+    archives: &[std::path::PathBuf],
     json: bool,
 ) -> anyhow::Result<i32> {
+    use crate::audit::archive;
     let mut conn = ctx.connect()?;
+    let trusted = trusted_keys(ctx, common, keys)?;
+    let mut checked = Vec::new();
+    for a in archives {
+        match archive::check_file(a, &trusted) {
+            Ok(c) => {
+                for cut in &c.cuts {
+                    println!(
+                        "archive {}: node {} seq {}..={} ({} records) verified",
+                        a.display(),
+                        cut.node_id,
+                        cut.first_seq,
+                        cut.last_seq,
+                        cut.count
+                    );
+                }
+                checked.push(c);
+            }
+            Err(e) => {
+                println!("BROKEN: {e}");
+                return Ok(1);
+            }
+        }
+    }
+    let archived_heads = match archive::heads_from(&checked) {
+        Ok(h) => h,
+        Err(e) => {
+            println!("BROKEN: {e}");
+            return Ok(1);
+        }
+    };
     let opts = crate::audit::verify::Options {
-        trusted_keys: trusted_keys(ctx, common, keys)?,
-        ..Default::default()
+        trusted_keys: trusted,
+        archived_heads,
     };
     let report = crate::audit::verify::verify(&mut conn, &opts)?;
     if json {
@@ -550,4 +601,50 @@ fn serve_api(ctx: &Ctx, listen: Option<std::net::SocketAddr>) -> anyhow::Result<
         .await?;
         Ok(0)
     })
+}
+
+fn archive(
+    ctx: &Ctx,
+    common: &Common,
+    before: &str,
+    output: Option<std::path::PathBuf>,
+) -> anyhow::Result<i32> {
+    let mut f = Filter::default();
+    f.set("from", before)
+        .map_err(|e| anyhow::anyhow!("--before: {}", e.reason))?;
+    let before_t = f.from.expect("set above");
+    let data_dir = match &ctx.config {
+        Some(c) => common.data_dir(c),
+        None => common.data_dir.clone().unwrap_or_else(|| "data".into()),
+    };
+    let key_path = match &ctx.config {
+        Some(c) => c.audit.seal_key_path(&data_dir),
+        None => data_dir.join("audit-seal.key"),
+    };
+    let key = crate::audit::SealKey::load(&key_path)
+        .context("the archive is signed with the gateway's seal key")?;
+    let file = output.unwrap_or_else(|| {
+        data_dir.join("archives").join(format!(
+            "audit-before-{}.jsonl",
+            before_t.format("%Y-%m-%dT%H%M%S")
+        ))
+    });
+    anyhow::ensure!(!file.exists(), "{} exists already", file.display());
+    let mut conn = ctx.connect()?;
+    match crate::audit::archive::archive(&mut conn, before_t, &key, &file)? {
+        None => println!("nothing received before {before_t} to archive"),
+        Some(a) => {
+            for c in &a.cuts {
+                println!(
+                    "node {}: seq {}..={} ({} records) archived",
+                    c.node_id, c.first_seq, c.last_seq, c.count
+                );
+            }
+            println!(
+                "archive: {} (check with `lienthong audit verify --archive FILE`)",
+                a.file.display()
+            );
+        }
+    }
+    Ok(0)
 }
