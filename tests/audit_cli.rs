@@ -86,6 +86,48 @@ async fn list_show_verify_and_a_tampered_row() {
     assert!(out.contains("  <Body>\n    <TraCuuKhaiSinh>"), "{out}");
     assert!(out.contains("hash matches content"), "{out}");
 
+    let (code, out, err) = bin(
+        data,
+        &[
+            "audit",
+            "export",
+            "--format",
+            "csv",
+            "--consumer",
+            "000.00.21.H38",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 4, "{out}");
+    assert!(lines[0].starts_with("received_at,id,node_id,seq,consumer,consumer_name"));
+    assert!(
+        lines[1].contains(&ids[0]) && lines[3].contains(&ids[4]),
+        "oldest first: {out}"
+    );
+    let (code, out, _) = bin(
+        data,
+        &["audit", "export", "--format", "jsonl", "--with-messages"],
+    );
+    assert_eq!(code, 0);
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 6);
+    assert_eq!(lines[0]["format"], "lienthong-audit-export");
+    assert_eq!(
+        lines[1]["consumer_name"],
+        "Ủy ban nhân dân huyện Đông Sơn (District People's Committee)"
+    );
+    assert!(lines[2]["messages"]["request_in"]["text"]
+        .as_str()
+        .unwrap()
+        .contains("<So>1</So>"));
+    let (code, _, err) = bin(data, &["audit", "export", "--format", "xml"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("--format"), "{err}");
+
     let (code, out, err) = bin(data, &["audit", "verify"]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("5 record(s) verified"), "{out}");
@@ -112,4 +154,48 @@ fn rusqlite_free_update(url: &str, id: &str) -> bool {
          UPDATE audit_records SET consumer = '000.00.13.H38' WHERE id = '{id}';"
     ))
     .is_ok()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn archive_then_verify_across_file_and_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let (key, _) = SealKey::load_or_generate(&data.join("audit-seal.key")).unwrap();
+    let url = data.join("audit.db").display().to_string();
+    let log = AuditLog::open(&url, "node-1", &AuditConfig::default(), key.clone()).unwrap();
+    for i in 0..4 {
+        log.record(exchange(i, "000.00.21.H38")).await.unwrap();
+    }
+    log.shutdown().await.unwrap();
+    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1))
+        .format("%Y-%m-%d")
+        .to_string();
+    let file = data.join("a.jsonl");
+    let (code, out, err) = bin(
+        data,
+        &[
+            "audit",
+            "archive",
+            "--before",
+            &tomorrow,
+            "-o",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("seq 1..=4 (4 records) archived"), "{out}");
+    let log = AuditLog::open(&url, "node-1", &AuditConfig::default(), key).unwrap();
+    log.record(exchange(9, "000.00.40.H38")).await.unwrap();
+    log.shutdown().await.unwrap();
+    let (code, out, _) = bin(data, &["audit", "list"]);
+    assert_eq!((code, out.lines().count()), (0, 2), "{out}");
+    let (code, out, err) = bin(
+        data,
+        &["audit", "verify", "--archive", file.to_str().unwrap()],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("1 record(s) verified (seq 5..=5)"), "{out}");
+    let (code, _, err) = bin(data, &["audit", "archive", "--before", "soon"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("--before"), "{err}");
 }

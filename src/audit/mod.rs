@@ -12,12 +12,15 @@
 //! - [`query`]: filters and pagination; [`export`]: CSV / JSON Lines.
 //! - [`verify`]: recompute and report the first break; [`archive`]: retention.
 
+pub mod archive;
 pub mod backend;
 pub mod chain;
+pub mod export;
 
 pub mod postgres;
 pub mod pretty;
 pub mod query;
+pub mod reader;
 mod record;
 pub mod row;
 pub mod schema;
@@ -27,10 +30,12 @@ pub mod store;
 pub(crate) mod testutil;
 pub mod verify;
 
+pub use reader::AuditReader;
 pub use record::{ExchangeRecord, Message, Outcome};
 pub use seal::SealKey;
 pub use store::AuditLog;
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -74,6 +79,20 @@ pub struct AuditConfig {
     /// PEM private key seals are signed with (RSA or EC). Default: `DATA_DIR/audit-seal.key`,
     /// generated at first start. Relative paths are against the data directory.
     pub seal_key: Option<PathBuf>,
+    /// Where the auditor's API and page listen (a listener of their own, never the SOAP
+    /// one). None: not served.
+    pub api_listen: Option<SocketAddr>,
+    /// Who may use the auditor's API: bearer tokens, stored as their SHA-256.
+    pub auditors: Vec<Auditor>,
+}
+
+/// `[[audit.auditors]]`: one auditor's credential. Make one with `lienthong audit token`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Auditor {
+    pub name: String,
+    /// Hex SHA-256 of the bearer token (the token itself is never stored).
+    pub token_sha256: String,
 }
 
 impl Default for AuditConfig {
@@ -86,6 +105,8 @@ impl Default for AuditConfig {
             seal_every_seconds: 60,
             batch_max: 512,
             seal_key: None,
+            api_listen: None,
+            auditors: Vec::new(),
         }
     }
 }

@@ -360,6 +360,173 @@ pub fn count(conn: &mut Conn, f: &Filter) -> Result<i64, AuditError> {
     .map_err(store)
 }
 
+/// Exchanges per day and consumer agency (for the auditor's chart).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct DayCount {
+    pub day: String,
+    pub consumer: Option<String>,
+    pub count: i64,
+}
+
+/// Counts per (UTC day, consumer) of the records matching `f`, oldest day first; at most
+/// `max_rows` groups. Written as SQL (the filter rendered with bound parameters) because
+/// diesel's boxed queries do not take a GROUP BY over expressions.
+pub fn stats(conn: &mut Conn, f: &Filter, max_rows: i64) -> Result<Vec<DayCount>, AuditError> {
+    use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
+    #[derive(QueryableByName)]
+    struct G {
+        #[diesel(sql_type = Text)]
+        day: String,
+        #[diesel(sql_type = Nullable<Text>)]
+        consumer: Option<String>,
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    enum Bind {
+        T(String),
+        Ts(NaiveDateTime),
+    }
+    let pg = conn.is_postgres();
+    let mut conds: Vec<String> = Vec::new();
+    let mut binds: Vec<Bind> = Vec::new();
+    let mut push = |cond: &str, b: Vec<Bind>| {
+        let mut c = String::new();
+        for part in cond.split('?').enumerate() {
+            if part.0 > 0 {
+                binds.push(Bind::T(String::new()));
+                c += &if pg {
+                    format!("${}", binds.len())
+                } else {
+                    "?".to_string()
+                };
+            }
+            c += part.1;
+        }
+        let n = b.len();
+        let start = binds.len() - n;
+        for (i, v) in b.into_iter().enumerate() {
+            binds[start + i] = v;
+        }
+        conds.push(c);
+    };
+    if let Some(t) = f.from {
+        push("received_at >= ?", vec![Bind::Ts(t)]);
+    }
+    if let Some(t) = f.to {
+        push("received_at < ?", vec![Bind::Ts(t)]);
+    }
+    for (col, v) in [
+        ("consumer", &f.consumer),
+        ("provider", &f.provider),
+        ("service", &f.service),
+        ("operation", &f.operation),
+        ("outcome", &f.outcome),
+        ("fault_code", &f.fault),
+        ("node_id", &f.node),
+    ] {
+        if let Some(v) = v {
+            push(&format!("{col} = ?"), vec![Bind::T(v.clone())]);
+        }
+    }
+    if let Some(v) = &f.agency {
+        push(
+            "(consumer = ? OR provider = ?)",
+            vec![Bind::T(v.clone()), Bind::T(v.clone())],
+        );
+    }
+    if let Some(v) = &f.text {
+        let pat = format!("%{}%", like_escape(v));
+        push(
+            "(id LIKE ? ESCAPE '\\' OR consumer_cert LIKE ? ESCAPE '\\')",
+            vec![Bind::T(pat.clone()), Bind::T(pat)],
+        );
+    }
+    let day = if pg {
+        "to_char(received_at, 'YYYY-MM-DD')"
+    } else {
+        "substr(received_at, 1, 10)"
+    };
+    let sql = format!(
+        "SELECT {day} AS day, consumer, COUNT(*) AS n FROM audit_records {} \
+         GROUP BY 1, 2 ORDER BY 1, 2 LIMIT {}",
+        if conds.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", conds.join(" AND "))
+        },
+        max_rows.max(1)
+    );
+    let rows: Vec<G> = with_conn!(conn, |c| {
+        let mut q = diesel::sql_query(sql).into_boxed();
+        for b in binds {
+            q = match b {
+                Bind::T(s) => q.bind::<Text, _>(s),
+                Bind::Ts(t) => q.bind::<Timestamp, _>(t),
+            };
+        }
+        q.load(c)
+    })
+    .map_err(store)?;
+    Ok(rows
+        .into_iter()
+        .map(|g| DayCount {
+            day: g.day,
+            consumer: g.consumer,
+            count: g.n,
+        })
+        .collect())
+}
+
+/// What the chain says about one record.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ChainStatus {
+    /// The stored hash matches the record's content and stored predecessor.
+    pub hash_matches: bool,
+    /// The predecessor's stored hash equals this record's `prev_hash` (None: first record
+    /// of the live chain, archived predecessor or none).
+    pub link_matches: Option<bool>,
+    /// The first seal at or after this record, if any, and whether its signature verifies.
+    pub seal: Option<SealStatus>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SealStatus {
+    pub seq: i64,
+    pub sealed_at: NaiveDateTime,
+    pub key_id: String,
+    pub signature_ok: bool,
+}
+
+pub fn chain_status(conn: &mut Conn, rec: &Record) -> Result<ChainStatus, AuditError> {
+    use super::schema::audit_seals as s;
+    let r = &rec.row;
+    let prev: Option<String> = with_conn!(conn, |c| ar::table
+        .filter(ar::node_id.eq(&r.node_id))
+        .filter(ar::seq.eq(r.seq - 1))
+        .select(ar::hash)
+        .first(c)
+        .optional())
+    .map_err(store)?;
+    let seal: Option<super::seal::Seal> = with_conn!(conn, |c| s::table
+        .filter(s::node_id.eq(&r.node_id))
+        .filter(s::seq.ge(r.seq))
+        .order(s::seq.asc())
+        .select(super::seal::Seal::as_select())
+        .first(c)
+        .optional())
+    .map_err(store)?;
+    Ok(ChainStatus {
+        hash_matches: super::chain::is_intact(rec),
+        link_matches: prev.map(|p| p == r.prev_hash),
+        seal: seal.map(|s| SealStatus {
+            seq: s.seq,
+            sealed_at: s.sealed_at,
+            key_id: s.key_id.clone(),
+            signature_ok: super::seal::check(&s).is_ok(),
+        }),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -390,5 +557,69 @@ mod tests {
         };
         assert_eq!(Cursor::decode("cursor", &c.encode()).unwrap(), c);
         assert_eq!(Cursor::decode("cursor", "!!").unwrap_err().param, "cursor");
+    }
+
+    async fn pages_and_filters(store: crate::audit::testutil::TestStore) {
+        use crate::audit::testutil::exchange;
+        use crate::audit::{AuditConfig, AuditLog, SealKey};
+        let log = AuditLog::open(
+            store.url(),
+            "node-1",
+            &AuditConfig::default(),
+            SealKey::generate().unwrap(),
+        )
+        .unwrap();
+        let day = chrono::DateTime::parse_from_rfc3339("2026-03-10T08:00:00Z")
+            .unwrap()
+            .to_utc();
+        for i in 0..30usize {
+            let mut r = exchange(i);
+            r.received_at = day + chrono::Duration::hours(i as i64);
+            if i == 7 {
+                r.fault_code = Some("wsse:FailedCheck".into());
+                r.outcome = crate::audit::Outcome::Rejected;
+            }
+            log.record(r).await.unwrap();
+        }
+        log.shutdown().await.unwrap();
+        let mut conn = Conn::connect(&super::super::backend::StoreUrl::parse(store.url())).unwrap();
+        let mut f = Filter::default();
+        f.set("from", "2026-03-10").unwrap();
+        f.set("to", "2026-03-10").unwrap();
+        assert_eq!(count(&mut conn, &f).unwrap(), 16);
+        f.set("consumer", "000.00.21.H38").unwrap();
+        assert_eq!(count(&mut conn, &f).unwrap(), 8);
+        let (p1, c1) = page(&mut conn, &f, None, 5).unwrap();
+        let (p2, c2) = page(&mut conn, &f, c1.as_ref(), 5).unwrap();
+        assert_eq!((p1.len(), p2.len(), c2), (5, 3, None));
+        assert!(p1[0].received_at > p1[4].received_at && p1[4].received_at > p2[0].received_at);
+        let mut g = Filter::default();
+        g.set("fault", "wsse:FailedCheck").unwrap();
+        g.set("outcome", "rejected").unwrap();
+        let (hit, _) = page(&mut conn, &g, None, 10).unwrap();
+        assert_eq!(hit.len(), 1);
+        let mut t = Filter::default();
+        t.set("q", &hit[0].id[..13]).unwrap();
+        assert!(count(&mut conn, &t).unwrap() >= 1);
+        t.set("q", "%").unwrap();
+        assert_eq!(count(&mut conn, &t).unwrap(), 0);
+        let st = stats(&mut conn, &Filter::default(), 100).unwrap();
+        assert_eq!(st[0].day, "2026-03-10");
+        assert_eq!(st.iter().map(|d| d.count).sum::<i64>(), 30);
+        assert_eq!(st.len(), 4, "{st:?}");
+        let recs = by_id(&mut conn, &hit[0].id).unwrap();
+        let cs = chain_status(&mut conn, &recs[0]).unwrap();
+        assert!(cs.hash_matches && cs.link_matches == Some(true));
+        assert!(cs.seal.unwrap().signature_ok);
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn sqlite_pages_and_filters() {
+        pages_and_filters(crate::audit::testutil::TestStore::sqlite()).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn postgres_pages_and_filters() {
+        pages_and_filters(crate::audit::testutil::TestStore::pg()).await;
     }
 }

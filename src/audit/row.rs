@@ -13,7 +13,9 @@ use super::{AuditConfig, ExchangeRecord, Message, MessagePolicy};
 /// The four messages of an exchange, in this order everywhere (storage `kind`, hashing).
 pub const KINDS: [&str; 4] = ["request_in", "request_out", "response_in", "response_out"];
 
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, Serialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, Serialize, serde::Deserialize,
+)]
 #[diesel(table_name = audit_records)]
 pub struct Row {
     pub node_id: String,

@@ -20,7 +20,9 @@ use sha2::{Digest, Sha256};
 use super::schema::audit_seals;
 use super::AuditError;
 
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, Serialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, Serialize, serde::Deserialize,
+)]
 #[diesel(table_name = audit_seals)]
 pub struct Seal {
     pub node_id: String,
@@ -105,6 +107,14 @@ impl SealKey {
         &self.public_pem
     }
 
+    /// Signs arbitrary bytes (archive files) with SHA-256; base64 signature.
+    pub fn sign_bytes(&self, data: &[u8]) -> Result<String, AuditError> {
+        let mut signer = Signer::new(MessageDigest::sha256(), &self.key).map_err(crypto)?;
+        signer.update(data).map_err(crypto)?;
+        let sig = signer.sign_to_vec().map_err(crypto)?;
+        Ok(base64::engine::general_purpose::STANDARD.encode(sig))
+    }
+
     /// Signs the head `(node_id, seq, head_hash)` now.
     pub fn seal(
         &self,
@@ -155,6 +165,35 @@ pub fn check(seal: &Seal) -> Result<(), String> {
     match v.verify(&sig) {
         Ok(true) => Ok(()),
         _ => Err("seal signature does not verify".into()),
+    }
+}
+
+/// Checks a base64 signature over `data` with a PEM public key whose id is `key_id`.
+pub fn check_bytes(
+    public_pem: &str,
+    key_id: &str,
+    data: &[u8],
+    signature: &str,
+) -> Result<(), String> {
+    let probe = Seal {
+        node_id: String::new(),
+        seq: 0,
+        head_hash: String::new(),
+        sealed_at: NaiveDateTime::default(),
+        reason: String::new(),
+        key_id: key_id.to_string(),
+        public_key: public_pem.to_string(),
+        signature: String::new(),
+    };
+    let key = public_key(&probe)?;
+    let sig = base64::engine::general_purpose::STANDARD
+        .decode(signature)
+        .map_err(|_| "signature is not base64".to_string())?;
+    let mut v = Verifier::new(MessageDigest::sha256(), &key).map_err(|e| e.to_string())?;
+    v.update(data).map_err(|e| e.to_string())?;
+    match v.verify(&sig) {
+        Ok(true) => Ok(()),
+        _ => Err("signature does not verify".into()),
     }
 }
 

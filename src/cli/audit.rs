@@ -35,15 +35,56 @@ pub enum AuditCommand {
         #[arg(long)]
         auditor_role: Option<String>,
     },
+    /// Export the matching exchanges, oldest first: one header line, one record per line.
+    Export {
+        /// csv or jsonl.
+        #[arg(long, default_value = "csv")]
+        format: String,
+        /// Write here instead of standard output.
+        #[arg(long, short)]
+        output: Option<std::path::PathBuf>,
+        /// JSON Lines: include the stored messages.
+        #[arg(long)]
+        with_messages: bool,
+        #[command(flatten)]
+        filter: Box<FilterArgs>,
+    },
+    /// Serve the auditor's API and web page alone (read-only; the gateway serves them too
+    /// when `[audit] api_listen` is set).
+    Serve {
+        /// Default: `[audit] api_listen`, else 127.0.0.1:8081.
+        #[arg(long)]
+        listen: Option<std::net::SocketAddr>,
+    },
+    /// Make a new auditor bearer token and print the line to add to `[[audit.auditors]]`.
+    Token {
+        /// Who the token is for (shown in the API's log).
+        #[arg(long)]
+        name: String,
+    },
     /// Recompute every hash, chain link and seal signature; exit 1 at the first break.
     Verify {
         /// PEM key or certificate seals must be signed with (repeatable). Default: the
         /// gateway's seal key in the data directory, when present.
         #[arg(long = "trust-key")]
         trust_keys: Vec<std::path::PathBuf>,
+        /// Archive files made by `audit archive`, checked and chained before the store
+        /// (repeatable; all of a node's archives, oldest first or in any order).
+        #[arg(long = "archive")]
+        archives: Vec<std::path::PathBuf>,
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// Move records received before DATE, with their seals, into a signed, self-verifiable
+    /// archive file, then remove them from the store (PostgreSQL: run as the owner).
+    Archive {
+        /// Date (2026-01-01) or RFC 3339 time; records received before it are archived.
+        #[arg(long)]
+        before: String,
+        /// Default: DATA_DIR/archives/audit-before-DATE.jsonl.
+        #[arg(long, short)]
+        output: Option<std::path::PathBuf>,
     },
 }
 
@@ -120,7 +161,34 @@ pub fn run(common: &Common, cmd: AuditCommand) -> anyhow::Result<i32> {
     match cmd {
         AuditCommand::List { limit, filter } => list(&ctx, limit, &filter.to_filter()?),
         AuditCommand::Show { id } => show(&ctx, &id),
-        AuditCommand::Verify { trust_keys, json } => verify(&ctx, common, &trust_keys, json),
+        AuditCommand::Export {
+            format,
+            output,
+            with_messages,
+            filter,
+        } => export(
+            &ctx,
+            &format,
+            output.as_deref(),
+            with_messages,
+            &filter.to_filter()?,
+        ),
+        AuditCommand::Serve { listen } => serve_api(&ctx, listen),
+        AuditCommand::Token { name } => {
+            let token = crate::web::auth::generate();
+            println!("token (give it to {name}; it is not stored anywhere): {token}");
+            println!();
+            println!("[[audit.auditors]]");
+            println!("name = {}", toml::Value::String(name));
+            println!("token_sha256 = \"{}\"", crate::web::auth::hash(&token));
+            Ok(0)
+        }
+        AuditCommand::Verify {
+            trust_keys,
+            archives,
+            json,
+        } => verify(&ctx, common, &trust_keys, &archives, json),
+        AuditCommand::Archive { before, output } => archive(&ctx, common, &before, output),
         AuditCommand::Migrate {
             gateway_role,
             auditor_role,
@@ -388,12 +456,44 @@ fn verify(
     ctx: &Ctx,
     common: &Common,
     keys: &[std::path::PathBuf],
+    archives: &[std::path::PathBuf],
     json: bool,
 ) -> anyhow::Result<i32> {
+    use crate::audit::archive;
     let mut conn = ctx.connect()?;
+    let trusted = trusted_keys(ctx, common, keys)?;
+    let mut checked = Vec::new();
+    for a in archives {
+        match archive::check_file(a, &trusted) {
+            Ok(c) => {
+                for cut in &c.cuts {
+                    println!(
+                        "archive {}: node {} seq {}..={} ({} records) verified",
+                        a.display(),
+                        cut.node_id,
+                        cut.first_seq,
+                        cut.last_seq,
+                        cut.count
+                    );
+                }
+                checked.push(c);
+            }
+            Err(e) => {
+                println!("BROKEN: {e}");
+                return Ok(1);
+            }
+        }
+    }
+    let archived_heads = match archive::heads_from(&checked) {
+        Ok(h) => h,
+        Err(e) => {
+            println!("BROKEN: {e}");
+            return Ok(1);
+        }
+    };
     let opts = crate::audit::verify::Options {
-        trusted_keys: trusted_keys(ctx, common, keys)?,
-        ..Default::default()
+        trusted_keys: trusted,
+        archived_heads,
     };
     let report = crate::audit::verify::verify(&mut conn, &opts)?;
     if json {
@@ -424,4 +524,127 @@ fn verify(
         }
     }
     Ok(if report.ok() { 0 } else { 1 })
+}
+
+fn export(
+    ctx: &Ctx,
+    format: &str,
+    output: Option<&std::path::Path>,
+    with_messages: bool,
+    f: &Filter,
+) -> anyhow::Result<i32> {
+    use crate::audit::export::{write_all, Exporter, Format};
+    let format = Format::parse(format)
+        .ok_or_else(|| anyhow::anyhow!("--format: expected csv or jsonl, not `{format}`"))?;
+    anyhow::ensure!(
+        !with_messages || format == Format::Jsonl,
+        "--with-messages: only with --format jsonl"
+    );
+    let mut conn = ctx.connect()?;
+    let ex = Exporter {
+        format,
+        agencies: &ctx.agencies,
+        with_messages,
+    };
+    let n = match output {
+        Some(p) => {
+            let file = std::fs::File::create(p)
+                .with_context(|| format!("cannot create {}", p.display()))?;
+            let mut w = std::io::BufWriter::new(file);
+            write_all(&mut conn, f, &ex, &mut w)?
+        }
+        None => {
+            let stdout = std::io::stdout();
+            let mut w = std::io::BufWriter::new(stdout.lock());
+            write_all(&mut conn, f, &ex, &mut w)?
+        }
+    };
+    eprintln!("exported {n} record(s)");
+    Ok(0)
+}
+
+fn serve_api(ctx: &Ctx, listen: Option<std::net::SocketAddr>) -> anyhow::Result<i32> {
+    let mut settings = match &ctx.config {
+        Some(c) => crate::web::Settings::from_config(c).map_err(|e| anyhow::anyhow!(e))?,
+        None => crate::web::Settings::default(),
+    };
+    let addr = listen
+        .or_else(|| ctx.config.as_ref().and_then(|c| c.audit.api_listen))
+        .unwrap_or_else(|| std::net::SocketAddr::from(([127, 0, 0, 1], 8081)));
+    let dev_token = settings
+        .tokens
+        .is_empty()
+        .then(|| settings.tokens.add_generated("development"));
+    let url = match &ctx.url {
+        StoreUrl::Sqlite(p) => p.clone(),
+        StoreUrl::Postgres(u) => u.clone(),
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen on {addr}"))?;
+        let addr = listener.local_addr()?;
+        println!("audit page: http://{addr}/audit/   API: http://{addr}/audit/api/openapi.json");
+        if let Some(t) = dev_token {
+            println!("no [[audit.auditors]] configured: development token for this run: {t}");
+        }
+        let reader = crate::audit::AuditReader::new(&url, 4);
+        crate::web::serve(
+            listener,
+            reader,
+            std::sync::Arc::new(settings),
+            crate::cli::serve::shutdown_signal(),
+        )
+        .await?;
+        Ok(0)
+    })
+}
+
+fn archive(
+    ctx: &Ctx,
+    common: &Common,
+    before: &str,
+    output: Option<std::path::PathBuf>,
+) -> anyhow::Result<i32> {
+    let mut f = Filter::default();
+    f.set("from", before)
+        .map_err(|e| anyhow::anyhow!("--before: {}", e.reason))?;
+    let before_t = f.from.expect("set above");
+    let data_dir = match &ctx.config {
+        Some(c) => common.data_dir(c),
+        None => common.data_dir.clone().unwrap_or_else(|| "data".into()),
+    };
+    let key_path = match &ctx.config {
+        Some(c) => c.audit.seal_key_path(&data_dir),
+        None => data_dir.join("audit-seal.key"),
+    };
+    let key = crate::audit::SealKey::load(&key_path)
+        .context("the archive is signed with the gateway's seal key")?;
+    let file = output.unwrap_or_else(|| {
+        data_dir.join("archives").join(format!(
+            "audit-before-{}.jsonl",
+            before_t.format("%Y-%m-%dT%H%M%S")
+        ))
+    });
+    anyhow::ensure!(!file.exists(), "{} exists already", file.display());
+    let mut conn = ctx.connect()?;
+    match crate::audit::archive::archive(&mut conn, before_t, &key, &file)? {
+        None => println!("nothing received before {before_t} to archive"),
+        Some(a) => {
+            for c in &a.cuts {
+                println!(
+                    "node {}: seq {}..={} ({} records) archived",
+                    c.node_id, c.first_seq, c.last_seq, c.count
+                );
+            }
+            println!(
+                "archive: {} (check with `lienthong audit verify --archive FILE`)",
+                a.file.display()
+            );
+        }
+    }
+    Ok(0)
 }
