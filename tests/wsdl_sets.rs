@@ -274,12 +274,21 @@ fn trusted_schemas_with_an_internal_dtd_subset_load() {
     assert!(xsd.contains(&format!(
         "schemaLocation=\"{URL}?xsd=../../../../schemas/w3c/xml.xsd\""
     )));
-    // The repository's own xml.xsd (DOCTYPE and all) is served byte-identical.
+    assert!(!xsd.contains("<!DOCTYPE") && !xsd.contains('&'), "{xsd}");
+    assert!(xsd
+        .contains("targetNamespace=\"urn:lienthong:example:ho-kinh-doanh:1\" elementFormDefault"));
+    // The repository's own xml.xsd loads with its DOCTYPE, and is published without it
+    // (zeep and .NET refuse DTDs), its entity expanded, the rest byte-identical.
     let xml = c.document("../../../../schemas/w3c/xml.xsd").unwrap();
-    assert!(text(&xml.bytes).contains("<!DOCTYPE xs:schema ["));
+    let original = text(&xml.bytes);
+    assert!(original.contains("<!DOCTYPE xs:schema ["));
+    let doctype = &original[original.find("<!DOCTYPE").unwrap()..=original.find("]>").unwrap() + 1];
+    let expected = original
+        .replace(doctype, "")
+        .replace("&xmlns-uri;", "http://www.w3.org/XML/1998/namespace");
     assert_eq!(
-        wsdl::publish(&c, Some("../../../../schemas/w3c/xml.xsd"), URL).unwrap(),
-        std::fs::read("schemas/w3c/xml.xsd").unwrap()
+        text(&wsdl::publish(&c, Some("../../../../schemas/w3c/xml.xsd"), URL).unwrap()),
+        expected
     );
 }
 
@@ -562,4 +571,115 @@ fn a_large_generated_set_loads_quickly() {
     assert!(bytes > 500_000, "{bytes}");
     assert!(c.operations.iter().all(|o| o.versions.len() == 2));
     assert_eq!(crawl(&c).len(), 10);
+}
+
+// ---------------------------------------------------------------------------------------
+// A real consumer: zeep loads what the gateway publishes, following every import back
+// through the gateway's URLs (tests/fixtures/wsdl/zeep_load.py serves the documents).
+
+/// Lines `SERVICE PORT VERSION OPERATION ADDRESS` as zeep sees the published contract.
+fn through_zeep(rel: &str) -> Vec<String> {
+    let c = load(rel);
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let url = format!("http://127.0.0.1:{port}/services/demo");
+    let dir = tempfile::tempdir().unwrap();
+    let mut index = String::from("wsdl\t0.xml\n");
+    std::fs::write(
+        dir.path().join("0.xml"),
+        wsdl::publish(&c, None, &url).unwrap(),
+    )
+    .unwrap();
+    for (i, d) in c.documents.iter().enumerate() {
+        let query = wsdl::document_url(&c, i, &url)
+            .split_once('?')
+            .unwrap()
+            .1
+            .to_string();
+        let file = format!("{}.xml", i + 1);
+        let bytes = wsdl::publish(&c, Some(&d.published_as), &url).unwrap();
+        std::fs::write(dir.path().join(&file), bytes).unwrap();
+        index.push_str(&format!("{query}\t{file}\n"));
+    }
+    std::fs::write(dir.path().join("index.tsv"), index).unwrap();
+    let out = std::process::Command::new("python3")
+        .arg(fixture("zeep_load.py"))
+        .arg(dir.path())
+        .arg(port.to_string())
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "zeep refused {rel}:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| l.replace(&url, "URL"))
+        .collect();
+    lines
+}
+
+#[test]
+fn zeep_loads_every_published_set() {
+    let d = through_zeep("dat-dai/DatDaiService.wsdl");
+    assert_eq!(d.len(), 30 + 30 + 10, "{d:#?}");
+    assert!(d.contains(&"DatDaiService DatDaiSoap12Port 1.2 TraCuuThuaDat URL".to_string()));
+    assert!(d.contains(&"DatDaiNoiBoService DatDaiNoiBoPort 1.1 CapNhatThuaDat URL".to_string()));
+    let r = through_zeep("bao-hiem-rpc/BaoHiemXaHoi.wsdl");
+    assert_eq!(r.len(), 15);
+    let t = through_zeep("thue-soap12/Thue.wsdl");
+    assert!(t.iter().all(|l| l.contains(" 1.2 ")), "{t:#?}");
+    let i = through_zeep("inline-schemas/GiaoDuc.wsdl");
+    assert_eq!(i.len(), 8);
+    let n = through_zeep("no-service/CuTru.wsdl");
+    assert!(
+        n.contains(&"LienthongGatewayService CuTruSoap12Port 1.2 XacNhanNoiTamTru URL".to_string())
+    );
+    assert_eq!(n.len(), 12);
+    assert_eq!(through_zeep("dtd-schema/HoKinhDoanh.wsdl").len(), 1);
+    assert_eq!(through_zeep("cycle/A.wsdl").len(), 1);
+}
+
+#[test]
+fn lienthong_check_lists_each_problem_as_file_line_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let here = std::env::current_dir().unwrap();
+    let f = |rel: &str| here.join(fixture(rel)).display().to_string();
+    let config = dir.path().join("gateway.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[gateway]\ncatalog = \"{}\"\n\n[[agencies]]\ncode = \"000.00.12.H38\"\n\
+             name = \"Sở Tư pháp\"\n\n[[services]]\nname = \"dat-dai\"\n\
+             provider_agency = \"000.00.12.H38\"\nwsdl = \"{}\"\n\
+             endpoint = \"http://127.0.0.1:9100/dat-dai\"\n\n[[services]]\nname = \"hong\"\n\
+             provider_agency = \"000.00.12.H38\"\nwsdl = \"{}\"\n\
+             endpoint = \"http://127.0.0.1:9100/hong\"\n",
+            f("catalog.xml"),
+            f("dat-dai/DatDaiService.wsdl"),
+            f("broken/missing-message.wsdl"),
+        ),
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_lienthong"))
+        .args(["check", "--config"])
+        .arg(&config)
+        .arg("--data-dir")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "{}:17: operation `HoiDap` refers to message \
+             {{urn:lienthong:example:broken:1}}Missing, which is not defined\n\
+             1 problem(s) found\n",
+            f("broken/missing-message.wsdl")
+        )
+    );
 }

@@ -468,6 +468,28 @@ fn documents(docs: &[Doc]) -> Vec<Document> {
                     });
                 }
             }
+            // Published documents carry no DTD (consumers such as zeep and .NET refuse
+            // one): the DOCTYPE goes and internal entity references are expanded, except
+            // inside a value rewritten anyway (a location written as an entity).
+            let rewritten: Vec<std::ops::Range<usize>> =
+                edits.iter().map(|e| e.span.clone()).collect();
+            if let Some(span) = &p.doctype {
+                edits.push(Edit {
+                    span: span.clone(),
+                    action: EditAction::Replace(String::new()),
+                });
+            }
+            for (span, value) in &p.entity_refs {
+                if !rewritten
+                    .iter()
+                    .any(|r| r.start <= span.start && span.end <= r.end)
+                {
+                    edits.push(Edit {
+                        span: span.clone(),
+                        action: EditAction::Replace(value.clone()),
+                    });
+                }
+            }
             edits.sort_by_key(|e| (e.span.start, e.span.end));
             Document {
                 published_as: uri::relative_to(&main_dir, &absolute(&d.path)),

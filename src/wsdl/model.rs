@@ -117,6 +117,8 @@ pub(crate) enum EditAction {
     /// Inserted before `</wsdl:definitions>` of a contract without any `wsdl:service`: a
     /// service with one port per SOAP binding (clients such as zeep need an address).
     AddService(Vec<GeneratedPort>),
+    /// Fixed text: the DOCTYPE removed (`""`), an internal entity reference expanded.
+    Replace(String),
 }
 
 #[derive(Debug, Clone)]

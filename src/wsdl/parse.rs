@@ -34,6 +34,12 @@ pub(crate) struct Parsed {
     pub addresses: Vec<Range<usize>>,
     /// Offset of `</wsdl:definitions>`, where a generated service goes.
     pub definitions_end: Option<usize>,
+    /// The `<!DOCTYPE ...>` declaration, internal subset included.
+    pub doctype: Option<Range<usize>>,
+    /// References to internal entities of the DOCTYPE, with their expansion (escaped for
+    /// an attribute value where they sit in one). Published documents carry no DTD:
+    /// hardened consumers (zeep, .NET) refuse DOCTYPEs and entity declarations.
+    pub entity_refs: Vec<(Range<usize>, String)>,
     /// Problems that do not stop the walk: (byte offset, reason).
     pub problems: Vec<(usize, String)>,
 }
@@ -210,6 +216,12 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Parsed, Fatal> {
         if let Some(e) = &mut out.definitions_end {
             *e += skip;
         }
+        if let Some(d) = &mut out.doctype {
+            shift(d);
+        }
+        for (r, _) in &mut out.entity_refs {
+            shift(r);
+        }
         for p in &mut out.problems {
             p.0 += skip;
         }
@@ -238,20 +250,12 @@ impl<'i> Walker<'i> {
             })?;
             let end = reader.buffer_position() as usize;
             match event {
-                Event::Start(e) | Event::Empty(e) if !root_seen => {
-                    root_seen = true;
-                    let empty = end >= 2 && self.input.as_bytes()[end - 2] == b'/';
-                    let ctx = self.root(&reader, &e, start, end)?;
-                    if !empty {
-                        self.stack.push(ctx);
-                    }
+                Event::Start(_) | Event::Empty(_) if !self.entities.is_empty() => {
+                    self.attribute_references(start, end);
+                    self.dispatch(&reader, event, start, end, &mut root_seen)?;
                 }
-                Event::Start(e) => {
-                    let ctx = self.element(&reader, &e, start, end);
-                    self.stack.push(ctx);
-                }
-                Event::Empty(e) => {
-                    self.element(&reader, &e, start, end);
+                Event::Start(_) | Event::Empty(_) => {
+                    self.dispatch(&reader, event, start, end, &mut root_seen)?;
                 }
                 Event::End(_) => {
                     if let Some(Ctx::Schema(i)) = self.stack.pop() {
@@ -261,7 +265,11 @@ impl<'i> Walker<'i> {
                         self.out.definitions_end = Some(start);
                     }
                 }
-                Event::DocType(d) => self.doctype(&d),
+                Event::DocType(d) => {
+                    self.doctype(&d);
+                    self.out.doctype = Some(start..end);
+                }
+                Event::GeneralRef(_) => self.text_reference(start, end),
                 Event::Eof => break,
                 _ => {}
             }
@@ -279,6 +287,75 @@ impl<'i> Walker<'i> {
             });
         }
         Ok(())
+    }
+
+    fn dispatch(
+        &mut self,
+        reader: &NsReader<&'i [u8]>,
+        event: Event<'i>,
+        start: usize,
+        end: usize,
+        root_seen: &mut bool,
+    ) -> Result<(), Fatal> {
+        match event {
+            Event::Start(e) | Event::Empty(e) if !*root_seen => {
+                *root_seen = true;
+                let empty = end >= 2 && self.input.as_bytes()[end - 2] == b'/';
+                let ctx = self.root(reader, &e, start, end)?;
+                if !empty {
+                    self.stack.push(ctx);
+                }
+            }
+            Event::Start(e) => {
+                let ctx = self.element(reader, &e, start, end);
+                self.stack.push(ctx);
+            }
+            Event::Empty(e) => {
+                self.element(reader, &e, start, end);
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// `&name;` in text content: an internal entity is expanded when publishing; an
+    /// external one is never expanded, and an undeclared one is an error.
+    fn text_reference(&mut self, start: usize, end: usize) {
+        let name = &self.input[start + 1..end.saturating_sub(1).max(start + 1)];
+        if name.starts_with('#') || quick_xml::escape::resolve_predefined_entity(name).is_some() {
+            return;
+        }
+        match self.entities.get(name) {
+            Some(Some(value)) => self.out.entity_refs.push((start..end, value.clone())),
+            Some(None) => self.out.problems.push((
+                start,
+                format!("entity `&{name};` is external; external entities are never expanded"),
+            )),
+            None => self
+                .out
+                .problems
+                .push((start, format!("entity `&{name};` is not declared"))),
+        }
+    }
+
+    /// Internal entity references inside a start tag (that is, in attribute values).
+    fn attribute_references(&mut self, start: usize, end: usize) {
+        let tag = &self.input[start..end];
+        let mut from = 0;
+        while let Some(i) = tag[from..].find('&') {
+            let at = from + i;
+            let Some(len) = tag[at..].find(';') else {
+                break;
+            };
+            let name = &tag[at + 1..at + len];
+            if let Some(Some(value)) = self.entities.get(name) {
+                let value = crate::xml::escape::text(value).into_owned();
+                self.out
+                    .entity_refs
+                    .push((start + at..start + at + len + 1, value));
+            }
+            from = at + len + 1;
+        }
     }
 
     fn root(
@@ -878,6 +955,13 @@ mod tests {
         let p = parse(x.as_bytes()).unwrap();
         assert_eq!(p.target_namespace.as_deref(), Some("urn:example:x"));
         assert!(p.problems.is_empty(), "{:?}", p.problems);
+        let doctype = p.doctype.clone().unwrap();
+        assert!(
+            x[doctype].starts_with("<!DOCTYPE") && x[p.doctype.clone().unwrap()].ends_with("]>")
+        );
+        assert_eq!(p.entity_refs.len(), 1);
+        assert_eq!(&x[p.entity_refs[0].0.clone()], "&tns;");
+        assert_eq!(p.entity_refs[0].1, "urn:example:x");
         let y = x.replace("\"&tns;\"", "\"&ext;\"");
         let p = parse(y.as_bytes()).unwrap();
         assert_eq!(p.target_namespace, None);

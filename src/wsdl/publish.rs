@@ -50,6 +50,7 @@ fn render(contract: &Contract, index: usize, service_url: &str) -> Vec<u8> {
                     format!(" schemaLocation=\"{}\"", escape::text(&url)).as_bytes(),
                 );
             }
+            EditAction::Replace(text) => out.extend_from_slice(text.as_bytes()),
             EditAction::AddService(ports) => {
                 out.extend_from_slice(service(ports, service_url).as_bytes());
             }
