@@ -156,16 +156,24 @@ impl<'d> Builder<'d> {
             1 => &mut self.port_types,
             _ => &mut self.bindings,
         };
-        if let Some(&(fd, _)) = map.get(&q) {
+        if let Some(&(fd, fi)) = map.get(&q) {
             let first = &self.docs[fd];
+            let first_offset = match table {
+                0 => first.parsed.messages[fi].offset,
+                1 => first.parsed.port_types[fi].offset,
+                _ => first.parsed.bindings[fi].offset,
+            };
+            let first_line = line(first, first_offset);
             let d = &self.docs[at.0];
+            let where_first = if fd == at.0 {
+                format!("line {first_line}")
+            } else {
+                format!("{}:{first_line}", first.path.display())
+            };
             self.problems.push(Problem::at(
                 &d.path,
                 line(d, offset),
-                format!(
-                    "wsdl:{what} {q} is defined twice (also in {})",
-                    first.path.display()
-                ),
+                format!("wsdl:{what} {q} is defined twice (first at {where_first})"),
             ));
         } else {
             map.insert(q, at);
@@ -552,4 +560,114 @@ fn generated_ports(docs: &[Doc]) -> Vec<GeneratedPort> {
         }
     }
     ports
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::SoapVersion;
+    use crate::wsdl::{load, Catalog, Style};
+    use crate::xml::QName;
+
+    /// A WSDL around `body` (messages, portType, bindings) with one inline schema.
+    fn wsdl(body: &str) -> String {
+        format!(
+            r#"<?xml version="1.0"?>
+<definitions xmlns="http://schemas.xmlsoap.org/wsdl/" xmlns:s="http://schemas.xmlsoap.org/wsdl/soap/"
+    xmlns:s12="http://schemas.xmlsoap.org/wsdl/soap12/" xmlns:xs="http://www.w3.org/2001/XMLSchema"
+    xmlns:t="urn:t" targetNamespace="urn:t">
+  <types><xs:schema targetNamespace="urn:t">
+    <xs:element name="A"/><xs:element name="B"/><xs:complexType name="T"/>
+  </xs:schema></types>
+  <message name="A"><part name="p" element="t:A"/></message>
+  <message name="B"><part name="p" element="t:B"/></message>
+  <message name="Typed"><part name="p" type="t:T"/></message>
+  <message name="Empty"/>
+{body}
+</definitions>"#
+        )
+    }
+
+    fn load_text(text: &str) -> Result<crate::wsdl::Contract, String> {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.wsdl");
+        std::fs::write(&p, text).unwrap();
+        load(&p, &Catalog::default()).map_err(|e| {
+            e.0.iter()
+                .map(|p| format!("{}: {}", p.line.unwrap_or(0), p.reason))
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+    }
+
+    #[test]
+    fn versions_and_actions_merge_over_bindings() {
+        let c = load_text(&wsdl(
+            r#"<portType name="P"><operation name="Op"><input message="t:A"/><output message="t:B"/></operation>
+  <operation name="Notify"><input message="t:B"/></operation>
+  <operation name="Ping"><input message="t:Empty"/></operation></portType>
+<binding name="B11" type="t:P"><s:binding/>
+  <operation name="Op"><s:operation soapAction="urn:op11"/></operation>
+  <operation name="Notify"><s:operation soapAction=""/></operation>
+  <operation name="Ping"/></binding>
+<binding name="B12" type="t:P"><s12:binding style="document"/>
+  <operation name="Op"><s12:operation soapAction="urn:op12"/></operation></binding>
+<binding name="Http" type="t:P"><operation name="Op"/></binding>"#,
+        ))
+        .unwrap();
+        let op = c.operation("Op").unwrap();
+        assert_eq!(op.versions, [SoapVersion::V11, SoapVersion::V12]);
+        assert_eq!(op.soap_action.as_deref(), Some("urn:op11"));
+        assert_eq!(op.soap_actions, ["urn:op11", "urn:op12"]);
+        assert_eq!(c.operation_by_action("urn:op12").unwrap().name, "Op");
+        assert_eq!(op.response_root, Some(QName::new("urn:t", "B")));
+        let notify = c.operation("Notify").unwrap();
+        assert_eq!(
+            (notify.soap_action.as_deref(), &notify.response_root),
+            (None, &None)
+        );
+        // An empty input has no Body element to dispatch on.
+        assert_eq!(
+            c.operation("Ping").unwrap().request_root,
+            QName::new("", "")
+        );
+        assert_eq!(c.operations.len(), 3);
+    }
+
+    #[test]
+    fn operation_style_overrides_the_binding() {
+        let c = load_text(&wsdl(
+            r#"<portType name="P"><operation name="Op"><input message="t:Typed"/><output message="t:Typed"/></operation></portType>
+<binding name="B" type="t:P"><s:binding style="document"/>
+  <operation name="Op"><s:operation style="rpc"/>
+    <input><s:body use="literal" namespace="urn:rpc"/></input>
+    <output><s:body use="literal" namespace="urn:rpc:out"/></output></operation></binding>"#,
+        ))
+        .unwrap();
+        let op = c.operation("Op").unwrap();
+        assert_eq!(op.style, Style::Rpc);
+        assert_eq!(op.request_root, QName::new("urn:rpc", "Op"));
+        assert_eq!(
+            op.response_root,
+            Some(QName::new("urn:rpc:out", "OpResponse"))
+        );
+    }
+
+    #[test]
+    fn document_style_needs_elements_and_known_components() {
+        let e = load_text(&wsdl(
+            r#"<portType name="P"><operation name="Op"><input message="t:Typed"/></operation></portType>
+<binding name="B" type="t:P"><s:binding style="document"/>
+  <operation name="Op"><s:operation/></operation>
+  <operation name="Extra"><s:operation/></operation></binding>
+<binding name="B" type="t:P"><s:binding/></binding>"#,
+        ))
+        .unwrap_err();
+        assert_eq!(
+            e,
+            "14: document-style operation `Op`: part `p` of message `Typed` has a type, not an \
+             element, so the Body element is undefined (WS-I BP 1.1 R2204)\n\
+             15: binding `B` binds operation `Extra`, which portType {urn:t}P does not have\n\
+             16: wsdl:binding {urn:t}B is defined twice (first at line 13)"
+        );
+    }
 }

@@ -158,6 +158,9 @@ pub(crate) struct Fatal {
     pub reason: String,
 }
 
+/// XSD attributes whose value is a QName (XSD 1.0 Part 1, the schema for schemas).
+const QNAME_ATTRIBUTES: [&str; 5] = ["type=", "ref=", "base=", "itemType=", "substitutionGroup="];
+
 #[derive(Clone, Copy)]
 enum Ctx {
     Definitions,
@@ -493,8 +496,13 @@ impl<'i> Walker<'i> {
                 Ctx::Schema(self.out.schemas.len() - 1)
             }
             Ctx::InSchema if ns_uri == ns::XSD => {
-                let attrs = self.attrs(e, start);
-                self.check_schema_qnames(reader, &attrs);
+                // Most of a schema's elements carry no QName-valued attribute; a substring
+                // test is much cheaper than iterating the attributes of each.
+                let raw = e.attributes_raw();
+                if QNAME_ATTRIBUTES.iter().any(|a| raw.contains(a)) {
+                    let attrs = self.attrs(e, start);
+                    self.check_schema_qnames(reader, &attrs);
+                }
                 Ctx::InSchema
             }
             Ctx::Schema(si) if ns_uri == ns::XSD => {

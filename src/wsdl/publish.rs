@@ -95,3 +95,42 @@ fn service(ports: &[GeneratedPort], service_url: &str) -> String {
     s.push_str("  </lt-wsdl:service>\n");
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::wsdl::{load, publish, Catalog};
+
+    #[test]
+    fn addresses_are_escaped_and_a_service_is_added_when_missing() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a b.wsdl");
+        // No targetNamespace: the generated port names its binding unprefixed.
+        std::fs::write(
+            &p,
+            r#"<w:definitions xmlns:w="http://schemas.xmlsoap.org/wsdl/" xmlns:s="http://schemas.xmlsoap.org/wsdl/soap/" xmlns:x="http://www.w3.org/2001/XMLSchema">
+<w:types><x:schema><x:element name="E"/></x:schema></w:types>
+<w:message name="M"><w:part name="p" element="E"/></w:message>
+<w:portType name="P"><w:operation name="O"><w:input message="M"/></w:operation></w:portType>
+<w:binding name="B" type="P"><s:binding/><w:operation name="O"/></w:binding>
+</w:definitions>"#,
+        )
+        .unwrap();
+        let c = load(&p, &Catalog::default()).unwrap();
+        assert_eq!(c.documents[0].published_as, "a b.wsdl");
+        let out = String::from_utf8(publish(&c, None, "http://h/s?a=1&b=\"2\"").unwrap()).unwrap();
+        assert!(
+            out.contains(
+                "<lt-wsdl:port name=\"BPort\" binding=\"B\" xmlns=\"\">\n      <lt-soap:address \
+             xmlns:lt-soap=\"http://schemas.xmlsoap.org/wsdl/soap/\" \
+             location=\"http://h/s?a=1&amp;b=&quot;2&quot;\"/>"
+            ),
+            "{out}"
+        );
+        assert!(out.ends_with("  </lt-wsdl:service>\n</w:definitions>"));
+        assert!(publish(&c, Some("a b.wsdl"), "u").is_some());
+        assert_eq!(
+            super::document_url(&c, 0, "http://g/s"),
+            "http://g/s?wsdl=a%20b.wsdl"
+        );
+    }
+}
