@@ -70,6 +70,23 @@ fn locations(doc: &[u8]) -> Vec<String> {
     out
 }
 
+/// What the gateway's query parsing does to `?xsd=` values.
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap());
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
 /// Follows every link of the published contract as a client would (`?wsdl`, then each
 /// `?wsdl=`/`?xsd=` it finds); returns the documents reached.
 fn crawl(c: &Contract) -> BTreeSet<String> {
@@ -87,7 +104,7 @@ fn crawl(c: &Contract) -> BTreeSet<String> {
                 .strip_prefix(&format!("{URL}?"))
                 .unwrap_or_else(|| panic!("location not through the gateway: {loc}"));
             let (_, rel) = rest.split_once('=').unwrap();
-            let rel = rel.replace("%20", " ");
+            let rel = percent_decode(rel);
             if !seen.contains(&rel) {
                 todo.push(Some(rel));
             }
@@ -682,4 +699,125 @@ fn lienthong_check_lists_each_problem_as_file_line_reason() {
             f("broken/missing-message.wsdl")
         )
     );
+}
+
+#[test]
+fn a_set_saved_from_a_wcf_service_keeps_queries_in_file_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let svc = "http://lienthong.example.gov.vn/contracts/tai-chinh";
+    std::fs::create_dir_all(d.join("mirror")).unwrap();
+    std::fs::write(
+        d.join("catalog.xml"),
+        r#"<catalog xmlns="urn:oasis:names:tc:entity:xmlns:xml:catalog">
+  <rewriteURI uriStartString="http://provider.example.gov.vn/TaiChinh/" rewritePrefix="mirror/"/>
+</catalog>"#,
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("TaiChinh.wsdl"),
+        format!(
+            r#"<?xml version="1.0" encoding="utf-8"?>
+<wsdl:definitions name="TaiChinhService" targetNamespace="http://tempuri.org/"
+    xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/" xmlns:soap12="http://schemas.xmlsoap.org/wsdl/soap12/"
+    xmlns:tns="http://tempuri.org/" xmlns:i0="{svc}">
+  <wsdl:import namespace="{svc}" location="TaiChinh.svc?wsdl=wsdl0"/>
+  <wsdl:types/>
+  <wsdl:binding name="WSHttpBinding_ITaiChinh" type="i0:ITaiChinh">
+    <soap12:binding transport="http://schemas.xmlsoap.org/soap/http"/>
+    <wsdl:operation name="TraCuuNganSach">
+      <soap12:operation soapAction="{svc}/ITaiChinh/TraCuuNganSach" style="document"/>
+      <wsdl:input><soap12:body use="literal"/></wsdl:input>
+      <wsdl:output><soap12:body use="literal"/></wsdl:output>
+    </wsdl:operation>
+  </wsdl:binding>
+  <wsdl:service name="TaiChinhService">
+    <wsdl:port name="WSHttpBinding_ITaiChinh" binding="tns:WSHttpBinding_ITaiChinh">
+      <soap12:address location="http://provider.example.gov.vn/TaiChinh/TaiChinh.svc"/>
+    </wsdl:port>
+  </wsdl:service>
+</wsdl:definitions>"#
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("TaiChinh.svc?wsdl=wsdl0"),
+        format!(
+            r#"<?xml version="1.0" encoding="utf-8"?>
+<wsdl:definitions targetNamespace="{svc}" xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/"
+    xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:tns="{svc}">
+  <wsdl:types>
+    <xsd:schema targetNamespace="{svc}/Imports">
+      <xsd:import schemaLocation="TaiChinh.svc?xsd=xsd0" namespace="{svc}"/>
+      <xsd:import schemaLocation="http://provider.example.gov.vn/TaiChinh/TaiChinh.svc?xsd=xsd1" namespace="http://schemas.microsoft.com/2003/10/Serialization/"/>
+      <xsd:import schemaLocation="TaiChinh.svc?wsdl=wsdl0" namespace="{svc}/Imports"/>
+    </xsd:schema>
+  </wsdl:types>
+  <wsdl:message name="ITaiChinh_TraCuuNganSach_InputMessage">
+    <wsdl:part name="parameters" element="tns:TraCuuNganSach"/>
+  </wsdl:message>
+  <wsdl:message name="ITaiChinh_TraCuuNganSach_OutputMessage">
+    <wsdl:part name="parameters" element="tns:TraCuuNganSachResponse"/>
+  </wsdl:message>
+  <wsdl:portType name="ITaiChinh">
+    <wsdl:operation name="TraCuuNganSach">
+      <wsdl:input message="tns:ITaiChinh_TraCuuNganSach_InputMessage"/>
+      <wsdl:output message="tns:ITaiChinh_TraCuuNganSach_OutputMessage"/>
+    </wsdl:operation>
+  </wsdl:portType>
+</wsdl:definitions>"#
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("TaiChinh.svc?xsd=xsd0"),
+        format!(
+            r#"<?xml version="1.0" encoding="utf-8"?>
+<xs:schema elementFormDefault="qualified" targetNamespace="{svc}" xmlns:xs="http://www.w3.org/2001/XMLSchema">
+  <xs:element name="TraCuuNganSach"><xs:complexType><xs:sequence>
+    <xs:element minOccurs="0" name="maDonVi" nillable="true" type="xs:string"/>
+  </xs:sequence></xs:complexType></xs:element>
+  <xs:element name="TraCuuNganSachResponse"><xs:complexType><xs:sequence>
+    <xs:element minOccurs="0" name="ketQua" nillable="true" type="xs:string"/>
+  </xs:sequence></xs:complexType></xs:element>
+</xs:schema>"#
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("mirror/TaiChinh.svc?xsd=xsd1"),
+        r#"<xs:schema attributeFormDefault="qualified" elementFormDefault="qualified"
+    targetNamespace="http://schemas.microsoft.com/2003/10/Serialization/"
+    xmlns:xs="http://www.w3.org/2001/XMLSchema">
+  <xs:element name="anyType" nillable="true" type="xs:anyType"/>
+</xs:schema>"#,
+    )
+    .unwrap();
+    let cat = Catalog::load(&d.join("catalog.xml")).unwrap();
+    let c = wsdl::load(&d.join("TaiChinh.wsdl"), &cat).unwrap_or_else(|p| panic!("{p}"));
+    let op = c.operation("TraCuuNganSach").unwrap();
+    assert_eq!(op.versions, vec![SoapVersion::V12]);
+    assert_eq!(op.request_root, QName::new(svc, "TraCuuNganSach"));
+    let names: Vec<&str> = c
+        .documents
+        .iter()
+        .map(|d| d.published_as.as_str())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "TaiChinh.wsdl",
+            "TaiChinh.svc?wsdl=wsdl0",
+            "TaiChinh.svc?xsd=xsd0",
+            "mirror/TaiChinh.svc?xsd=xsd1"
+        ]
+    );
+    let wsdl0 = text(&wsdl::publish(&c, Some("TaiChinh.svc?wsdl=wsdl0"), URL).unwrap()).to_string();
+    assert!(wsdl0.contains(&format!(
+        "schemaLocation=\"{URL}?xsd=TaiChinh.svc%3Fxsd%3Dxsd0\""
+    )));
+    assert!(wsdl0.contains(&format!(
+        "schemaLocation=\"{URL}?xsd=mirror/TaiChinh.svc%3Fxsd%3Dxsd1\""
+    )));
+    assert_eq!(crawl(&c).len(), 4);
 }

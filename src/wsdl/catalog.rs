@@ -64,7 +64,8 @@ impl Catalog {
             .filter(|(start, _)| uri_ref.starts_with(start.as_str()))
             .max_by_key(|(start, _)| start.len())
         {
-            let rest = uri::percent_decode(uri::strip_query(&uri_ref[start.len()..]));
+            // The query stays in the name (`Service.svc?xsd=xsd0` saved as a file).
+            let rest = uri::percent_decode(&uri_ref[start.len()..]);
             return Some(uri::normalize(Path::new(&format!("{prefix}{rest}"))));
         }
         if let Some((_, p)) = self

@@ -7,12 +7,14 @@
 //! - `resolve` follows imports and includes from the main WSDL (relative paths, the XML
 //!   [`Catalog`] for absolute URLs), loading each file once;
 //! - `contract` checks every reference across the set and builds the [`Operation`]s;
-//! - [`publish`] renders a document with addresses and locations pointing at the gateway.
+//! - [`publish`] renders a document with addresses and locations pointing at the gateway;
+//! - `local` renders documents for the schema validator, every location a `file://` URL.
 //!
 //! Every problem found is reported as `file:line: reason`, all of them, not just the first.
 
 mod catalog;
 mod contract;
+mod local;
 mod model;
 mod parse;
 mod publish;

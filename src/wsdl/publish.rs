@@ -34,30 +34,47 @@ pub fn document_url(contract: &Contract, index: usize, service_url: &str) -> Str
 
 fn render(contract: &Contract, index: usize, service_url: &str) -> Vec<u8> {
     let d = &contract.documents[index];
-    let mut out = Vec::with_capacity(d.bytes.len() + 512);
-    let mut pos = 0;
+    render_range(
+        contract,
+        index,
+        0..d.bytes.len(),
+        &|t| document_url(contract, t, service_url),
+        Some(service_url),
+    )
+}
+
+/// The bytes of `range` of document `index` with the edits inside it applied: links point
+/// to `link(target)`, addresses become `address` (kept as written when `None`, and no
+/// service is generated then).
+pub(crate) fn render_range(
+    contract: &Contract,
+    index: usize,
+    range: std::ops::Range<usize>,
+    link: &dyn Fn(usize) -> String,
+    address: Option<&str>,
+) -> Vec<u8> {
+    let d = &contract.documents[index];
+    let mut out = Vec::with_capacity(range.len() + 512);
+    let mut pos = range.start;
     for e in &d.edits {
-        out.extend_from_slice(&d.bytes[pos..e.span.start]);
-        match &e.action {
-            EditAction::Address => out.extend_from_slice(escape::text(service_url).as_bytes()),
-            EditAction::Location(t) => {
-                let url = document_url(contract, *t, service_url);
-                out.extend_from_slice(escape::text(&url).as_bytes());
-            }
-            EditAction::AddSchemaLocation(t) => {
-                let url = document_url(contract, *t, service_url);
-                out.extend_from_slice(
-                    format!(" schemaLocation=\"{}\"", escape::text(&url)).as_bytes(),
-                );
-            }
-            EditAction::Replace(text) => out.extend_from_slice(text.as_bytes()),
-            EditAction::AddService(ports) => {
-                out.extend_from_slice(service(ports, service_url).as_bytes());
-            }
+        if e.span.start < range.start || e.span.end > range.end {
+            continue;
         }
+        let text: std::borrow::Cow<'_, str> = match (&e.action, address) {
+            (EditAction::Address, None) | (EditAction::AddService(_), None) => continue,
+            (EditAction::Address, Some(a)) => escape::text(a).into_owned().into(),
+            (EditAction::AddService(ports), Some(a)) => service(ports, a).into(),
+            (EditAction::Location(t), _) => escape::text(&link(*t)).into_owned().into(),
+            (EditAction::AddSchemaLocation(t), _) => {
+                format!(" schemaLocation=\"{}\"", escape::text(&link(*t))).into()
+            }
+            (EditAction::Replace(text), _) => text.as_str().into(),
+        };
+        out.extend_from_slice(&d.bytes[pos..e.span.start]);
+        out.extend_from_slice(text.as_bytes());
         pos = e.span.end;
     }
-    out.extend_from_slice(&d.bytes[pos..]);
+    out.extend_from_slice(&d.bytes[pos..range.end]);
     out
 }
 
