@@ -821,3 +821,50 @@ fn a_set_saved_from_a_wcf_service_keeps_queries_in_file_names() {
     )));
     assert_eq!(crawl(&c).len(), 4);
 }
+
+#[test]
+fn a_rendered_set_compiles_in_libxml2_offline() {
+    let c = load("dat-dai/DatDaiService.wsdl");
+    let dir = tempfile::tempdir().unwrap();
+    let link = |t: usize| format!("{t}.xsd");
+    for i in 0..c.documents.len() {
+        std::fs::write(dir.path().join(link(i)), c.rendered(i, &link)).unwrap();
+    }
+    let messages = c
+        .documents
+        .iter()
+        .position(|d| d.published_as == "xsd/DatDaiMessages.xsd")
+        .unwrap();
+    let instance = |phuong: &str| {
+        format!(
+            r#"<m:TraCuuThuaDat xmlns:m="urn:lienthong:example:dat-dai:messages:1"
+    xmlns:c="http://lienthong.example.gov.vn/schemas/common/v1" xml:lang="vi">
+  <m:MaDonVi>000.00.12.H38</m:MaDonVi>
+  <m:DiaChi><c:PhuongXa>{phuong}</c:PhuongXa><c:QuanHuyen>380</c:QuanHuyen><c:TinhThanh>38</c:TinhThanh></m:DiaChi>
+</m:TraCuuThuaDat>"#
+        )
+    };
+    let run = |body: String| {
+        let p = dir.path().join("instance.xml");
+        std::fs::write(&p, body).unwrap();
+        let out = std::process::Command::new("python3")
+            .arg(fixture("lxml_validate.py"))
+            .arg(dir.path().join(link(messages)))
+            .arg(&p)
+            .output()
+            .unwrap();
+        assert!(
+            out.stderr.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert_eq!(run(instance("15901")), "valid\n");
+    // The pattern from the catalog-mapped common schema applies.
+    let refused = run(instance("1590"));
+    assert!(
+        refused.contains("PhuongXa"),
+        "pattern not applied: {refused}"
+    );
+}

@@ -1,5 +1,5 @@
 //! The contract's documents for local consumers (the schema validator): every import and
-//! include pointing at the `file://` URL of the file it was resolved to, so a schema
+//! include pointing where the caller says (e.g. copies written side by side), so a schema
 //! compiler needs neither the XML catalog nor the network, and no DTD left in them.
 
 use std::path::Path;
@@ -8,20 +8,27 @@ use super::model::{Contract, InlineSchema};
 use super::publish::render_range;
 
 impl Contract {
-    /// Document `index` with every resolved location replaced by the target's absolute
-    /// `file://` URL (namespace-only imports resolved through the catalog gain one), the
-    /// DOCTYPE removed and internal entities expanded. Endpoint addresses are kept.
-    pub fn local_document(&self, index: usize) -> Vec<u8> {
+    /// Document `index` with every resolved location replaced by `link(target)` (target
+    /// an index into `documents`; namespace-only imports resolved through the catalog gain
+    /// a `schemaLocation`), the DOCTYPE removed and internal entities expanded. Endpoint
+    /// addresses are kept. Writing every document to `DIR/{i}.xsd` with
+    /// `link = |t| format!("{t}.xsd")` gives a set libxml2 compiles offline.
+    pub fn rendered(&self, index: usize, link: &dyn Fn(usize) -> String) -> Vec<u8> {
         let d = &self.documents[index];
-        render_range(self, index, 0..d.bytes.len(), &|t| self.file_url(t), None)
+        render_range(self, index, 0..d.bytes.len(), link, None)
     }
 
     /// Inline schema `schema` of WSDL document `index` as a standalone schema document:
     /// the namespace declarations it inherits from `wsdl:definitions` re-declared on
-    /// `xsd:schema`, locations made local as in [`Contract::local_document`].
-    pub fn inline_schema_document(&self, index: usize, schema: usize) -> Vec<u8> {
+    /// `xsd:schema`, locations rendered as in [`Contract::rendered`].
+    pub fn inline_schema_document(
+        &self,
+        index: usize,
+        schema: usize,
+        link: &dyn Fn(usize) -> String,
+    ) -> Vec<u8> {
         let s: &InlineSchema = &self.documents[index].inline_schemas[schema];
-        let body = render_range(self, index, s.span.clone(), &|t| self.file_url(t), None);
+        let body = render_range(self, index, s.span.clone(), link, None);
         let tag_end = body.iter().position(|&b| b == b'>').unwrap_or(body.len());
         let name_end = body[..tag_end]
             .iter()
@@ -49,7 +56,7 @@ impl Contract {
         out
     }
 
-    /// `file:///absolute/path` of document `index`.
+    /// `file:///absolute/path` of document `index` (as read, before any rendering).
     pub fn file_url(&self, index: usize) -> String {
         let path = &self.documents[index].path;
         let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
@@ -97,7 +104,8 @@ mod tests {
         )
         .unwrap();
         let c = load(&d.join("s.wsdl"), &Catalog::default()).unwrap();
-        let standalone = String::from_utf8(c.inline_schema_document(0, 0)).unwrap();
+        let link = |t: usize| c.file_url(t);
+        let standalone = String::from_utf8(c.inline_schema_document(0, 0, &link)).unwrap();
         let xsd_url = super::file_url(&crate::wsdl::uri::normalize(
             &std::path::absolute(d.join("t y.xsd")).unwrap(),
         ));
@@ -113,8 +121,8 @@ mod tests {
                  schemaLocation=\"{xsd_url}\"/>\n<xs:element name=\"E\" type=\"y:Y\"/></xs:schema>"
             )
         );
-        let local = String::from_utf8(c.local_document(0)).unwrap();
-        assert!(local.contains(&format!("schemaLocation=\"{xsd_url}\"")));
+        let local = String::from_utf8(c.rendered(0, &|t| format!("{t}.xsd"))).unwrap();
+        assert!(local.contains("schemaLocation=\"1.xsd\""));
         assert!(Path::new(&c.documents[1].path).exists());
     }
 }
