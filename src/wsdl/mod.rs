@@ -2,7 +2,7 @@
 //! catalog; nothing is ever fetched), the dispatch table of operations, and publishing
 //! (`?wsdl`, `?xsd=`) with the gateway's own address.
 //!
-//! - [`parse`](self) walks one file with a quick-xml `NsReader` (namespace URIs, never
+//! - `parse` walks one file with a quick-xml `NsReader` (namespace URIs, never
 //!   prefixes), collecting definitions and the byte spans publishing rewrites;
 //! - `resolve` follows imports and includes from the main WSDL (relative paths, the XML
 //!   [`Catalog`] for absolute URLs), loading each file once;

@@ -649,13 +649,20 @@ impl<'i> Walker<'i> {
     }
 
     /// An element's attributes with the byte span of each value.
-    fn attrs(&mut self, e: &BytesStart<'i>, start: usize) -> Vec<(Attribute<'i>, Range<usize>)> {
+    fn attrs(
+        &mut self,
+        e: &BytesStart<'i>,
+        start: usize,
+    ) -> Vec<(Attribute<'i>, Option<Range<usize>>)> {
         let mut out = Vec::new();
         for a in e.attributes() {
             match a {
                 Ok(a) => {
                     let span = span_in(self.input, &a.value);
-                    // Attributes borrow from the element, which borrows from the input.
+                    // With a slice reader, attributes borrow from the element, which borrows
+                    // from the input: the value's position in the input is its span (the
+                    // spans publishing rewrites). `None` cannot happen with `from_str`, but
+                    // a value without a span is never rewritten.
                     let a: Attribute<'i> = Attribute {
                         key: quick_xml::name::QName(self.input_str(a.key.0)),
                         value: match span.clone() {
@@ -663,7 +670,7 @@ impl<'i> Walker<'i> {
                             None => std::borrow::Cow::Owned(a.value.into_owned()),
                         },
                     };
-                    out.push((a, span.unwrap_or(0..0)));
+                    out.push((a, span));
                 }
                 Err(err) => self
                     .out
@@ -682,23 +689,28 @@ impl<'i> Walker<'i> {
         }
     }
 
-    fn value(&mut self, attrs: &[(Attribute<'i>, Range<usize>)], name: &str) -> Option<String> {
+    fn value(
+        &mut self,
+        attrs: &[(Attribute<'i>, Option<Range<usize>>)],
+        name: &str,
+    ) -> Option<String> {
         self.value_span(attrs, name).0
     }
 
     /// An unprefixed attribute's value (entities expanded) and the span of its raw value.
     fn value_span(
         &mut self,
-        attrs: &[(Attribute<'i>, Range<usize>)],
+        attrs: &[(Attribute<'i>, Option<Range<usize>>)],
         name: &str,
     ) -> (Option<String>, Option<Range<usize>>) {
         let Some((a, span)) = attrs.iter().find(|(a, _)| a.key.0 == name) else {
             return (None, None);
         };
         match unescape(a, &self.entities) {
-            Ok(v) => (Some(v), Some(span.clone())),
+            Ok(v) => (Some(v), span.clone()),
             Err(reason) => {
-                self.out.problems.push((span.start, reason));
+                let at = span.as_ref().map_or(0, |s| s.start);
+                self.out.problems.push((at, reason));
                 (None, None)
             }
         }
@@ -709,7 +721,7 @@ impl<'i> Walker<'i> {
     fn qname(
         &mut self,
         reader: &NsReader<&'i [u8]>,
-        attrs: &[(Attribute<'i>, Range<usize>)],
+        attrs: &[(Attribute<'i>, Option<Range<usize>>)],
         name: &str,
     ) -> Option<QName> {
         let (value, span) = self.value_span(attrs, name);
@@ -725,7 +737,11 @@ impl<'i> Walker<'i> {
             .ok()
     }
 
-    fn style(&mut self, attrs: &[(Attribute<'i>, Range<usize>)], start: usize) -> Option<Style> {
+    fn style(
+        &mut self,
+        attrs: &[(Attribute<'i>, Option<Range<usize>>)],
+        start: usize,
+    ) -> Option<Style> {
         match self.value(attrs, "style").as_deref() {
             None => None,
             Some("document") => Some(Style::Document),
@@ -745,7 +761,7 @@ impl<'i> Walker<'i> {
     fn check_schema_qnames(
         &mut self,
         reader: &NsReader<&'i [u8]>,
-        attrs: &[(Attribute<'i>, Range<usize>)],
+        attrs: &[(Attribute<'i>, Option<Range<usize>>)],
     ) {
         for (a, span) in attrs {
             let key = a.key.0;
@@ -758,7 +774,7 @@ impl<'i> Walker<'i> {
             if let Ok(v) = unescape(a, &self.entities) {
                 if let Err(prefix) = resolve_qname(reader, &v) {
                     self.out.problems.push((
-                        span.start,
+                        span.as_ref().map_or(0, |s| s.start),
                         format!("unknown namespace prefix `{prefix}` in {key}=\"{v}\""),
                     ));
                 }
@@ -814,7 +830,7 @@ fn resolve_qname(reader: &NsReader<&[u8]>, value: &str) -> Result<QName, String>
 }
 
 fn value_of(
-    attrs: &[(Attribute<'_>, Range<usize>)],
+    attrs: &[(Attribute<'_>, Option<Range<usize>>)],
     name: &str,
     entities: &HashMap<String, Option<String>>,
 ) -> Option<String> {
