@@ -734,6 +734,12 @@ fn a_set_saved_from_a_wcf_service_keeps_queries_in_file_names() {
   <wsdl:service name="TaiChinhService">
     <wsdl:port name="WSHttpBinding_ITaiChinh" binding="tns:WSHttpBinding_ITaiChinh">
       <soap12:address location="http://provider.example.gov.vn/TaiChinh/TaiChinh.svc"/>
+      <wsa10:EndpointReference xmlns:wsa10="http://www.w3.org/2005/08/addressing">
+        <wsa10:Address>
+          http://provider.example.gov.vn/TaiChinh/TaiChinh.svc
+        </wsa10:Address>
+        <Identity xmlns="http://schemas.xmlsoap.org/ws/2006/02/addressingidentity"><Dns>provider</Dns></Identity>
+      </wsa10:EndpointReference>
     </wsdl:port>
   </wsdl:service>
 </wsdl:definitions>"#
@@ -761,7 +767,8 @@ fn a_set_saved_from_a_wcf_service_keeps_queries_in_file_names() {
   </wsdl:message>
   <wsdl:portType name="ITaiChinh">
     <wsdl:operation name="TraCuuNganSach">
-      <wsdl:input message="tns:ITaiChinh_TraCuuNganSach_InputMessage"/>
+      <wsdl:input wsaw:Action="{svc}/ITaiChinh/TraCuuNganSachWsa" message="tns:ITaiChinh_TraCuuNganSach_InputMessage"
+          xmlns:wsaw="http://www.w3.org/2006/05/addressing/wsdl"/>
       <wsdl:output message="tns:ITaiChinh_TraCuuNganSach_OutputMessage"/>
     </wsdl:operation>
   </wsdl:portType>
@@ -798,6 +805,13 @@ fn a_set_saved_from_a_wcf_service_keeps_queries_in_file_names() {
     let op = c.operation("TraCuuNganSach").unwrap();
     assert_eq!(op.versions, vec![SoapVersion::V12]);
     assert_eq!(op.request_root, QName::new(svc, "TraCuuNganSach"));
+    assert_eq!(
+        op.soap_actions,
+        [
+            format!("{svc}/ITaiChinh/TraCuuNganSach"),
+            format!("{svc}/ITaiChinh/TraCuuNganSachWsa")
+        ]
+    );
     let names: Vec<&str> = c
         .documents
         .iter()
@@ -812,6 +826,11 @@ fn a_set_saved_from_a_wcf_service_keeps_queries_in_file_names() {
             "mirror/TaiChinh.svc?xsd=xsd1"
         ]
     );
+    let main = text(&wsdl::publish(&c, None, URL).unwrap()).to_string();
+    assert!(!main.contains("provider.example.gov.vn"), "{main}");
+    assert!(main.contains(&format!(
+        "<wsa10:Address>\n          {URL}\n        </wsa10:Address>"
+    )));
     let wsdl0 = text(&wsdl::publish(&c, Some("TaiChinh.svc?wsdl=wsdl0"), URL).unwrap()).to_string();
     assert!(wsdl0.contains(&format!(
         "schemaLocation=\"{URL}?xsd=TaiChinh.svc%3Fxsd%3Dxsd0\""

@@ -53,10 +53,12 @@ fn build_checked(docs: Vec<Doc>, problems: &mut Vec<Problem>) -> Option<Contract
         messages: HashMap::new(),
         port_types: HashMap::new(),
         bindings: HashMap::new(),
+        declared_at: Vec::new(),
     };
     b.index();
     b.check_references();
     let operations = b.operations();
+    let warnings = b.warnings(&operations);
     problems.extend(b.problems);
     if operations.is_empty() && problems.is_empty() {
         problems.push(Problem::at(
@@ -75,6 +77,7 @@ fn build_checked(docs: Vec<Doc>, problems: &mut Vec<Problem>) -> Option<Contract
         target_namespace: docs[0].parsed.target_namespace.clone().unwrap_or_default(),
         operations,
         documents,
+        warnings,
     })
 }
 
@@ -91,6 +94,9 @@ struct Builder<'d> {
     messages: HashMap<QName, (usize, usize)>,
     port_types: HashMap<QName, (usize, usize)>,
     bindings: HashMap<QName, (usize, usize)>,
+    /// (document, offset) of the binding operation each entry of the operations list
+    /// was first built from, for warnings.
+    declared_at: Vec<(usize, usize)>,
 }
 
 impl<'d> Builder<'d> {
@@ -289,7 +295,8 @@ impl<'d> Builder<'d> {
     /// One entry per operation and Body root; versions and actions merged over bindings.
     fn operations(&mut self) -> Vec<Operation> {
         let mut ops: Vec<Operation> = Vec::new();
-        for (di, d) in self.docs.iter().enumerate() {
+        let docs = self.docs;
+        for (di, d) in docs.iter().enumerate() {
             for b in &d.parsed.bindings {
                 let (Some(version), Some(ptq)) = (b.version, &b.port_type) else {
                     continue; // not a SOAP binding (HTTP, MIME), or already reported
@@ -297,7 +304,7 @@ impl<'d> Builder<'d> {
                 let Some(&(pd, pi)) = self.port_types.get(ptq) else {
                     continue;
                 };
-                let pt = &self.docs[pd].parsed.port_types[pi];
+                let pt = &docs[pd].parsed.port_types[pi];
                 for bop in &b.operations {
                     let Some(pop) = pt.operations.iter().find(|o| o.name == bop.name) else {
                         continue;
@@ -328,13 +335,27 @@ impl<'d> Builder<'d> {
                         ),
                         None => None,
                     };
+                    // SOAP 1.2 clients using WS-Addressing send the input's wsam:Action as
+                    // the `action` parameter; it names this operation as well.
+                    let soap_actions = bop
+                        .action
+                        .iter()
+                        .chain(&pop.input_action)
+                        .cloned()
+                        .collect();
+                    if !ops
+                        .iter()
+                        .any(|o| o.name == bop.name && o.request_root == request_root)
+                    {
+                        self.declared_at.push((di, bop.offset));
+                    }
                     merge(
                         &mut ops,
                         Operation {
                             name: bop.name.clone(),
                             style,
                             soap_action: bop.action.clone(),
-                            soap_actions: bop.action.iter().cloned().collect(),
+                            soap_actions,
                             request_root,
                             response_root,
                             versions: vec![version],
@@ -346,6 +367,33 @@ impl<'d> Builder<'d> {
             }
         }
         ops
+    }
+
+    /// What loads but will not dispatch as the author may expect.
+    fn warnings(&self, ops: &[Operation]) -> Vec<Problem> {
+        let mut out = Vec::new();
+        for (i, op) in ops.iter().enumerate() {
+            let (di, offset) = self.declared_at[i];
+            let d = &self.docs[di];
+            let at = |reason: String| Problem::at(&d.path, line(d, offset), reason);
+            if op.request_root.local.is_empty() {
+                out.push(at(format!(
+                    "operation `{}` has an empty request Body, so no message can be \
+                     dispatched to it (the gateway dispatches on the Body element)",
+                    op.name
+                )));
+            } else if let Some(first) = ops[..i]
+                .iter()
+                .find(|o| o.request_root == op.request_root && o.name != op.name)
+            {
+                out.push(at(format!(
+                    "operations `{}` and `{}` have the same request element {}; messages \
+                     go to `{}` (the SOAP action is not signed, so it cannot choose)",
+                    first.name, op.name, op.request_root, first.name
+                )));
+            }
+        }
+        out
     }
 
     /// The Body child of one direction: the part's element (document) or the operation
@@ -602,7 +650,7 @@ mod tests {
     #[test]
     fn versions_and_actions_merge_over_bindings() {
         let c = load_text(&wsdl(
-            r#"<portType name="P"><operation name="Op"><input message="t:A"/><output message="t:B"/></operation>
+            r#"<portType name="P" xmlns:am="http://www.w3.org/2007/05/addressing/metadata"><operation name="Op"><input message="t:A" am:Action="urn:wsa:op"/><output message="t:B"/></operation>
   <operation name="Notify"><input message="t:B"/></operation>
   <operation name="Ping"><input message="t:Empty"/></operation></portType>
 <binding name="B11" type="t:P"><s:binding/>
@@ -617,7 +665,8 @@ mod tests {
         let op = c.operation("Op").unwrap();
         assert_eq!(op.versions, [SoapVersion::V11, SoapVersion::V12]);
         assert_eq!(op.soap_action.as_deref(), Some("urn:op11"));
-        assert_eq!(op.soap_actions, ["urn:op11", "urn:op12"]);
+        assert_eq!(op.soap_actions, ["urn:op11", "urn:wsa:op", "urn:op12"]);
+        assert_eq!(c.operation_by_action("urn:wsa:op").unwrap().name, "Op");
         assert_eq!(c.operation_by_action("urn:op12").unwrap().name, "Op");
         assert_eq!(op.response_root, Some(QName::new("urn:t", "B")));
         let notify = c.operation("Notify").unwrap();
@@ -631,6 +680,31 @@ mod tests {
             QName::new("", "")
         );
         assert_eq!(c.operations.len(), 3);
+        let warnings: Vec<String> = c.warnings.iter().map(|w| w.to_string()).collect();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(
+            warnings[0].ends_with(
+                "x.wsdl:18: operation `Ping` has an empty request Body, so no message can be \
+             dispatched to it (the gateway dispatches on the Body element)"
+            ),
+            "{warnings:?}"
+        );
+    }
+
+    #[test]
+    fn two_operations_with_one_request_element_are_a_warning() {
+        let c = load_text(&wsdl(
+            r#"<portType name="P"><operation name="One"><input message="t:A"/></operation>
+  <operation name="Two"><input message="t:A"/></operation></portType>
+<binding name="B" type="t:P"><s:binding/><operation name="One"/>
+  <operation name="Two"/></binding>"#,
+        ))
+        .unwrap();
+        assert_eq!(c.warnings.len(), 1);
+        assert!(c.warnings[0].to_string().ends_with(
+            "x.wsdl:15: operations `One` and `Two` have the same request element {urn:t}A; \
+             messages go to `One` (the SOAP action is not signed, so it cannot choose)"
+        ));
     }
 
     #[test]

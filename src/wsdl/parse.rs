@@ -108,6 +108,9 @@ pub(crate) struct PortTypeOperation {
     /// (message QName, offset of the `input`/`output` element)
     pub input: Option<(QName, usize)>,
     pub output: Option<(QName, usize)>,
+    /// The input's WS-Addressing `Action` (wsam/wsaw), which SOAP 1.2 clients send as
+    /// the `action` parameter.
+    pub input_action: Option<String>,
 }
 
 #[derive(Debug)]
@@ -158,6 +161,12 @@ pub(crate) struct Fatal {
     pub reason: String,
 }
 
+const WSA10: &str = crate::xml::ns::WSA;
+const WSA04: &str = "http://schemas.xmlsoap.org/ws/2004/08/addressing";
+/// WS-Addressing 1.0 Metadata and the older WSDL Binding namespaces of `Action`.
+const WSAM: &str = "http://www.w3.org/2007/05/addressing/metadata";
+const WSAW: &str = "http://www.w3.org/2006/05/addressing/wsdl";
+
 /// XSD attributes whose value is a QName (XSD 1.0 Part 1, the schema for schemas).
 const QNAME_ATTRIBUTES: [&str; 5] = ["type=", "ref=", "base=", "itemType=", "substitutionGroup="];
 
@@ -176,6 +185,10 @@ enum Ctx {
     BindingMessage(usize, usize, bool),
     Service(usize),
     Port,
+    /// `wsa:EndpointReference` in a port (WCF publishes one beside `soap12:address`).
+    EndpointReference,
+    /// Its `wsa:Address`, whose text is an endpoint address too.
+    EndpointAddress,
     Other,
 }
 
@@ -194,6 +207,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Parsed, Fatal> {
         out: Parsed::default(),
         entities: HashMap::new(),
         stack: Vec::new(),
+        epr_text: None,
     };
     walker.run().map_err(|mut f| {
         f.offset += skip;
@@ -239,6 +253,8 @@ struct Walker<'i> {
     /// external entity, which is never expanded.
     entities: HashMap<String, Option<String>>,
     stack: Vec<Ctx>,
+    /// Text span of the `wsa:Address` being read.
+    epr_text: Option<Range<usize>>,
 }
 
 impl<'i> Walker<'i> {
@@ -260,14 +276,22 @@ impl<'i> Walker<'i> {
                 Event::Start(_) | Event::Empty(_) => {
                     self.dispatch(&reader, event, start, end, &mut root_seen)?;
                 }
-                Event::End(_) => {
-                    if let Some(Ctx::Schema(i)) = self.stack.pop() {
-                        self.out.schemas[i].span.end = end;
+                Event::Text(_) | Event::GeneralRef(_) | Event::CData(_)
+                    if matches!(self.stack.last(), Some(Ctx::EndpointAddress)) =>
+                {
+                    if matches!(event, Event::GeneralRef(_)) {
+                        self.text_reference(start, end);
                     }
+                    let from = self.epr_text.as_ref().map_or(start, |r| r.start);
+                    self.epr_text = Some(from..end);
+                }
+                Event::End(_) => {
+                    self.end(start, end);
                     if self.stack.is_empty() && self.out.kind == Some(DocumentKind::Wsdl) {
                         self.out.definitions_end = Some(start);
                     }
                 }
+
                 Event::DocType(d) => {
                     self.doctype(&d);
                     self.out.doctype = Some(start..end);
@@ -290,6 +314,24 @@ impl<'i> Walker<'i> {
             });
         }
         Ok(())
+    }
+
+    /// An end tag: closes the context it opened.
+    fn end(&mut self, _start: usize, end: usize) {
+        match self.stack.pop() {
+            Some(Ctx::Schema(i)) => self.out.schemas[i].span.end = end,
+            Some(Ctx::EndpointAddress) => {
+                if let Some(r) = self.epr_text.take() {
+                    let text = &self.input[r.clone()];
+                    let lead = text.len() - text.trim_start().len();
+                    let trail = text.len() - text.trim_end().len();
+                    if lead + trail < text.len() {
+                        self.out.addresses.push(r.start + lead..r.end - trail);
+                    }
+                }
+            }
+            _ => {}
+        }
     }
 
     fn dispatch(
@@ -565,6 +607,10 @@ impl<'i> Walker<'i> {
                 if is(ns::WSDL11, "input") || is(ns::WSDL11, "output") =>
             {
                 let attrs = self.attrs(e, start);
+                let action = addressing_action(reader, &attrs, &self.entities);
+                if local == "input" {
+                    self.out.port_types[pi].operations[oi].input_action = action;
+                }
                 if let Some(q) = self.qname(reader, &attrs, "message") {
                     let op = &mut self.out.port_types[pi].operations[oi];
                     if local == "input" {
@@ -636,6 +682,13 @@ impl<'i> Walker<'i> {
                     offset: start,
                 });
                 Ctx::Port
+            }
+            Ctx::Port if is(WSA10, "EndpointReference") || is(WSA04, "EndpointReference") => {
+                Ctx::EndpointReference
+            }
+            Ctx::EndpointReference if is(WSA10, "Address") || is(WSA04, "Address") => {
+                self.epr_text = None;
+                Ctx::EndpointAddress
             }
             Ctx::Port if soap_version.is_some() && local == "address" => {
                 let attrs = self.attrs(e, start);
@@ -827,6 +880,25 @@ fn resolve_qname(reader: &NsReader<&[u8]>, value: &str) -> Result<QName, String>
         ResolveResult::Unbound => Ok(QName::new("", local.into_inner())),
         ResolveResult::Unknown(p) => Err(p),
     }
+}
+
+/// A `wsam:Action` / `wsaw:Action` attribute, matched by namespace.
+fn addressing_action(
+    reader: &NsReader<&[u8]>,
+    attrs: &[(Attribute<'_>, Option<Range<usize>>)],
+    entities: &HashMap<String, Option<String>>,
+) -> Option<String> {
+    attrs.iter().find_map(|(a, _)| {
+        let (res, local) = reader.resolver().resolve_attribute(a.key);
+        match res {
+            ResolveResult::Bound(n)
+                if local.into_inner() == "Action" && matches!(n.into_inner(), WSAM | WSAW) =>
+            {
+                unescape(a, entities).ok().filter(|v| !v.is_empty())
+            }
+            _ => None,
+        }
+    })
 }
 
 fn value_of(
