@@ -430,7 +430,7 @@ fn a_file_that_is_not_a_wsdl_is_refused_with_its_name() {
     assert_eq!(
         problems("bao-hiem-rpc/BaoHiemTypes.xsd"),
         format!(
-            "{FIXTURES}/bao-hiem-rpc/BaoHiemTypes.xsd:1: this is an XML Schema; a service needs \
+            "{FIXTURES}/bao-hiem-rpc/BaoHiemTypes.xsd:2: this is an XML Schema; a service needs \
              a WSDL 1.1 document (wsdl:definitions)"
         )
     );

@@ -40,7 +40,7 @@ fn build_checked(docs: Vec<Doc>, problems: &mut Vec<Problem>) -> Option<Contract
     if main.kind() != DocumentKind::Wsdl {
         problems.push(Problem::at(
             &main.path,
-            1,
+            line(main, main.parsed.root_offset),
             "this is an XML Schema; a service needs a WSDL 1.1 document (wsdl:definitions)",
         ));
         return None;
@@ -63,7 +63,7 @@ fn build_checked(docs: Vec<Doc>, problems: &mut Vec<Problem>) -> Option<Contract
     if operations.is_empty() && problems.is_empty() {
         problems.push(Problem::at(
             &main.path,
-            line(main, 0),
+            line(main, main.parsed.root_offset),
             "no operation has a SOAP 1.1 or SOAP 1.2 binding (soap:binding / soap12:binding), \
              so there is nothing to call",
         ));

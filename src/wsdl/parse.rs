@@ -23,6 +23,8 @@ use crate::xml::{ns, QName};
 pub(crate) struct Parsed {
     pub kind: Option<DocumentKind>,
     pub target_namespace: Option<String>,
+    /// Start of the root element.
+    pub root_offset: usize,
     pub refs: Vec<Ref>,
     /// The root schema of an XSD, or the inline schemas of a WSDL.
     pub schemas: Vec<SchemaFacts>,
@@ -233,6 +235,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Parsed, Fatal> {
         if let Some(e) = &mut out.definitions_end {
             *e += skip;
         }
+        out.root_offset += skip;
         if let Some(d) = &mut out.doctype {
             shift(d);
         }
@@ -413,6 +416,7 @@ impl<'i> Walker<'i> {
         let (ns_uri, local) = element_name(reader, e);
         let attrs = self.attrs(e, start);
         let tns = self.value(&attrs, "targetNamespace");
+        self.out.root_offset = start;
         if ns_uri == ns::WSDL11 && local == "definitions" {
             self.out.kind = Some(DocumentKind::Wsdl);
             self.out.target_namespace = tns;
