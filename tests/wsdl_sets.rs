@@ -70,6 +70,23 @@ fn locations(doc: &[u8]) -> Vec<String> {
     out
 }
 
+/// What the gateway's query parsing does to `?xsd=` values.
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap());
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
 /// Follows every link of the published contract as a client would (`?wsdl`, then each
 /// `?wsdl=`/`?xsd=` it finds); returns the documents reached.
 fn crawl(c: &Contract) -> BTreeSet<String> {
@@ -87,7 +104,7 @@ fn crawl(c: &Contract) -> BTreeSet<String> {
                 .strip_prefix(&format!("{URL}?"))
                 .unwrap_or_else(|| panic!("location not through the gateway: {loc}"));
             let (_, rel) = rest.split_once('=').unwrap();
-            let rel = rel.replace("%20", " ");
+            let rel = percent_decode(rel);
             if !seen.contains(&rel) {
                 todo.push(Some(rel));
             }
@@ -274,12 +291,21 @@ fn trusted_schemas_with_an_internal_dtd_subset_load() {
     assert!(xsd.contains(&format!(
         "schemaLocation=\"{URL}?xsd=../../../../schemas/w3c/xml.xsd\""
     )));
-    // The repository's own xml.xsd (DOCTYPE and all) is served byte-identical.
+    assert!(!xsd.contains("<!DOCTYPE") && !xsd.contains('&'), "{xsd}");
+    assert!(xsd
+        .contains("targetNamespace=\"urn:lienthong:example:ho-kinh-doanh:1\" elementFormDefault"));
+    // The repository's own xml.xsd loads with its DOCTYPE, and is published without it
+    // (zeep and .NET refuse DTDs), its entity expanded, the rest byte-identical.
     let xml = c.document("../../../../schemas/w3c/xml.xsd").unwrap();
-    assert!(text(&xml.bytes).contains("<!DOCTYPE xs:schema ["));
+    let original = text(&xml.bytes);
+    assert!(original.contains("<!DOCTYPE xs:schema ["));
+    let doctype = &original[original.find("<!DOCTYPE").unwrap()..=original.find("]>").unwrap() + 1];
+    let expected = original
+        .replace(doctype, "")
+        .replace("&xmlns-uri;", "http://www.w3.org/XML/1998/namespace");
     assert_eq!(
-        wsdl::publish(&c, Some("../../../../schemas/w3c/xml.xsd"), URL).unwrap(),
-        std::fs::read("schemas/w3c/xml.xsd").unwrap()
+        text(&wsdl::publish(&c, Some("../../../../schemas/w3c/xml.xsd"), URL).unwrap()),
+        expected
     );
 }
 
@@ -404,7 +430,7 @@ fn a_file_that_is_not_a_wsdl_is_refused_with_its_name() {
     assert_eq!(
         problems("bao-hiem-rpc/BaoHiemTypes.xsd"),
         format!(
-            "{FIXTURES}/bao-hiem-rpc/BaoHiemTypes.xsd:1: this is an XML Schema; a service needs \
+            "{FIXTURES}/bao-hiem-rpc/BaoHiemTypes.xsd:2: this is an XML Schema; a service needs \
              a WSDL 1.1 document (wsdl:definitions)"
         )
     );
@@ -562,4 +588,302 @@ fn a_large_generated_set_loads_quickly() {
     assert!(bytes > 500_000, "{bytes}");
     assert!(c.operations.iter().all(|o| o.versions.len() == 2));
     assert_eq!(crawl(&c).len(), 10);
+}
+
+// ---------------------------------------------------------------------------------------
+// A real consumer: zeep loads what the gateway publishes, following every import back
+// through the gateway's URLs (tests/fixtures/wsdl/zeep_load.py serves the documents).
+
+/// Lines `SERVICE PORT VERSION OPERATION ADDRESS` as zeep sees the published contract.
+fn through_zeep(rel: &str) -> Vec<String> {
+    let c = load(rel);
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let url = format!("http://127.0.0.1:{port}/services/demo");
+    let dir = tempfile::tempdir().unwrap();
+    let mut index = String::from("wsdl\t0.xml\n");
+    std::fs::write(
+        dir.path().join("0.xml"),
+        wsdl::publish(&c, None, &url).unwrap(),
+    )
+    .unwrap();
+    for (i, d) in c.documents.iter().enumerate() {
+        let query = wsdl::document_url(&c, i, &url)
+            .split_once('?')
+            .unwrap()
+            .1
+            .to_string();
+        let file = format!("{}.xml", i + 1);
+        let bytes = wsdl::publish(&c, Some(&d.published_as), &url).unwrap();
+        std::fs::write(dir.path().join(&file), bytes).unwrap();
+        index.push_str(&format!("{query}\t{file}\n"));
+    }
+    std::fs::write(dir.path().join("index.tsv"), index).unwrap();
+    let out = std::process::Command::new("python3")
+        .arg(fixture("zeep_load.py"))
+        .arg(dir.path())
+        .arg(port.to_string())
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "zeep refused {rel}:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| l.replace(&url, "URL"))
+        .collect();
+    lines
+}
+
+#[test]
+fn zeep_loads_every_published_set() {
+    let d = through_zeep("dat-dai/DatDaiService.wsdl");
+    assert_eq!(d.len(), 30 + 30 + 10, "{d:#?}");
+    assert!(d.contains(&"DatDaiService DatDaiSoap12Port 1.2 TraCuuThuaDat URL".to_string()));
+    assert!(d.contains(&"DatDaiNoiBoService DatDaiNoiBoPort 1.1 CapNhatThuaDat URL".to_string()));
+    let r = through_zeep("bao-hiem-rpc/BaoHiemXaHoi.wsdl");
+    assert_eq!(r.len(), 15);
+    let t = through_zeep("thue-soap12/Thue.wsdl");
+    assert!(t.iter().all(|l| l.contains(" 1.2 ")), "{t:#?}");
+    let i = through_zeep("inline-schemas/GiaoDuc.wsdl");
+    assert_eq!(i.len(), 8);
+    let n = through_zeep("no-service/CuTru.wsdl");
+    assert!(
+        n.contains(&"LienthongGatewayService CuTruSoap12Port 1.2 XacNhanNoiTamTru URL".to_string())
+    );
+    assert_eq!(n.len(), 12);
+    assert_eq!(through_zeep("dtd-schema/HoKinhDoanh.wsdl").len(), 1);
+    assert_eq!(through_zeep("cycle/A.wsdl").len(), 1);
+}
+
+#[test]
+fn lienthong_check_lists_each_problem_as_file_line_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let here = std::env::current_dir().unwrap();
+    let f = |rel: &str| here.join(fixture(rel)).display().to_string();
+    let config = dir.path().join("gateway.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[gateway]\ncatalog = \"{}\"\n\n[[agencies]]\ncode = \"000.00.12.H38\"\n\
+             name = \"Sở Tư pháp\"\n\n[[services]]\nname = \"dat-dai\"\n\
+             provider_agency = \"000.00.12.H38\"\nwsdl = \"{}\"\n\
+             endpoint = \"http://127.0.0.1:9100/dat-dai\"\n\n[[services]]\nname = \"hong\"\n\
+             provider_agency = \"000.00.12.H38\"\nwsdl = \"{}\"\n\
+             endpoint = \"http://127.0.0.1:9100/hong\"\n",
+            f("catalog.xml"),
+            f("dat-dai/DatDaiService.wsdl"),
+            f("broken/missing-message.wsdl"),
+        ),
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_lienthong"))
+        .args(["check", "--config"])
+        .arg(&config)
+        .arg("--data-dir")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "{}:17: operation `HoiDap` refers to message \
+             {{urn:lienthong:example:broken:1}}Missing, which is not defined\n\
+             1 problem(s) found\n",
+            f("broken/missing-message.wsdl")
+        )
+    );
+}
+
+#[test]
+fn a_set_saved_from_a_wcf_service_keeps_queries_in_file_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let svc = "http://lienthong.example.gov.vn/contracts/tai-chinh";
+    std::fs::create_dir_all(d.join("mirror")).unwrap();
+    std::fs::write(
+        d.join("catalog.xml"),
+        r#"<catalog xmlns="urn:oasis:names:tc:entity:xmlns:xml:catalog">
+  <rewriteURI uriStartString="http://provider.example.gov.vn/TaiChinh/" rewritePrefix="mirror/"/>
+</catalog>"#,
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("TaiChinh.wsdl"),
+        format!(
+            r#"<?xml version="1.0" encoding="utf-8"?>
+<wsdl:definitions name="TaiChinhService" targetNamespace="http://tempuri.org/"
+    xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/" xmlns:soap12="http://schemas.xmlsoap.org/wsdl/soap12/"
+    xmlns:tns="http://tempuri.org/" xmlns:i0="{svc}">
+  <wsdl:import namespace="{svc}" location="TaiChinh.svc?wsdl=wsdl0"/>
+  <wsdl:types/>
+  <wsdl:binding name="WSHttpBinding_ITaiChinh" type="i0:ITaiChinh">
+    <soap12:binding transport="http://schemas.xmlsoap.org/soap/http"/>
+    <wsdl:operation name="TraCuuNganSach">
+      <soap12:operation soapAction="{svc}/ITaiChinh/TraCuuNganSach" style="document"/>
+      <wsdl:input><soap12:body use="literal"/></wsdl:input>
+      <wsdl:output><soap12:body use="literal"/></wsdl:output>
+    </wsdl:operation>
+  </wsdl:binding>
+  <wsdl:service name="TaiChinhService">
+    <wsdl:port name="WSHttpBinding_ITaiChinh" binding="tns:WSHttpBinding_ITaiChinh">
+      <soap12:address location="http://provider.example.gov.vn/TaiChinh/TaiChinh.svc"/>
+      <wsa10:EndpointReference xmlns:wsa10="http://www.w3.org/2005/08/addressing">
+        <wsa10:Address>
+          http://provider.example.gov.vn/TaiChinh/TaiChinh.svc
+        </wsa10:Address>
+        <Identity xmlns="http://schemas.xmlsoap.org/ws/2006/02/addressingidentity"><Dns>provider</Dns></Identity>
+      </wsa10:EndpointReference>
+    </wsdl:port>
+  </wsdl:service>
+</wsdl:definitions>"#
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("TaiChinh.svc?wsdl=wsdl0"),
+        format!(
+            r#"<?xml version="1.0" encoding="utf-8"?>
+<wsdl:definitions targetNamespace="{svc}" xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/"
+    xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:tns="{svc}">
+  <wsdl:types>
+    <xsd:schema targetNamespace="{svc}/Imports">
+      <xsd:import schemaLocation="TaiChinh.svc?xsd=xsd0" namespace="{svc}"/>
+      <xsd:import schemaLocation="http://provider.example.gov.vn/TaiChinh/TaiChinh.svc?xsd=xsd1" namespace="http://schemas.microsoft.com/2003/10/Serialization/"/>
+      <xsd:import schemaLocation="TaiChinh.svc?wsdl=wsdl0" namespace="{svc}/Imports"/>
+    </xsd:schema>
+  </wsdl:types>
+  <wsdl:message name="ITaiChinh_TraCuuNganSach_InputMessage">
+    <wsdl:part name="parameters" element="tns:TraCuuNganSach"/>
+  </wsdl:message>
+  <wsdl:message name="ITaiChinh_TraCuuNganSach_OutputMessage">
+    <wsdl:part name="parameters" element="tns:TraCuuNganSachResponse"/>
+  </wsdl:message>
+  <wsdl:portType name="ITaiChinh">
+    <wsdl:operation name="TraCuuNganSach">
+      <wsdl:input wsaw:Action="{svc}/ITaiChinh/TraCuuNganSachWsa" message="tns:ITaiChinh_TraCuuNganSach_InputMessage"
+          xmlns:wsaw="http://www.w3.org/2006/05/addressing/wsdl"/>
+      <wsdl:output message="tns:ITaiChinh_TraCuuNganSach_OutputMessage"/>
+    </wsdl:operation>
+  </wsdl:portType>
+</wsdl:definitions>"#
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("TaiChinh.svc?xsd=xsd0"),
+        format!(
+            r#"<?xml version="1.0" encoding="utf-8"?>
+<xs:schema elementFormDefault="qualified" targetNamespace="{svc}" xmlns:xs="http://www.w3.org/2001/XMLSchema">
+  <xs:element name="TraCuuNganSach"><xs:complexType><xs:sequence>
+    <xs:element minOccurs="0" name="maDonVi" nillable="true" type="xs:string"/>
+  </xs:sequence></xs:complexType></xs:element>
+  <xs:element name="TraCuuNganSachResponse"><xs:complexType><xs:sequence>
+    <xs:element minOccurs="0" name="ketQua" nillable="true" type="xs:string"/>
+  </xs:sequence></xs:complexType></xs:element>
+</xs:schema>"#
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("mirror/TaiChinh.svc?xsd=xsd1"),
+        r#"<xs:schema attributeFormDefault="qualified" elementFormDefault="qualified"
+    targetNamespace="http://schemas.microsoft.com/2003/10/Serialization/"
+    xmlns:xs="http://www.w3.org/2001/XMLSchema">
+  <xs:element name="anyType" nillable="true" type="xs:anyType"/>
+</xs:schema>"#,
+    )
+    .unwrap();
+    let cat = Catalog::load(&d.join("catalog.xml")).unwrap();
+    let c = wsdl::load(&d.join("TaiChinh.wsdl"), &cat).unwrap_or_else(|p| panic!("{p}"));
+    let op = c.operation("TraCuuNganSach").unwrap();
+    assert_eq!(op.versions, vec![SoapVersion::V12]);
+    assert_eq!(op.request_root, QName::new(svc, "TraCuuNganSach"));
+    assert_eq!(
+        op.soap_actions,
+        [
+            format!("{svc}/ITaiChinh/TraCuuNganSach"),
+            format!("{svc}/ITaiChinh/TraCuuNganSachWsa")
+        ]
+    );
+    let names: Vec<&str> = c
+        .documents
+        .iter()
+        .map(|d| d.published_as.as_str())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "TaiChinh.wsdl",
+            "TaiChinh.svc?wsdl=wsdl0",
+            "TaiChinh.svc?xsd=xsd0",
+            "mirror/TaiChinh.svc?xsd=xsd1"
+        ]
+    );
+    let main = text(&wsdl::publish(&c, None, URL).unwrap()).to_string();
+    assert!(!main.contains("provider.example.gov.vn"), "{main}");
+    assert!(main.contains(&format!(
+        "<wsa10:Address>\n          {URL}\n        </wsa10:Address>"
+    )));
+    let wsdl0 = text(&wsdl::publish(&c, Some("TaiChinh.svc?wsdl=wsdl0"), URL).unwrap()).to_string();
+    assert!(wsdl0.contains(&format!(
+        "schemaLocation=\"{URL}?xsd=TaiChinh.svc%3Fxsd%3Dxsd0\""
+    )));
+    assert!(wsdl0.contains(&format!(
+        "schemaLocation=\"{URL}?xsd=mirror/TaiChinh.svc%3Fxsd%3Dxsd1\""
+    )));
+    assert_eq!(crawl(&c).len(), 4);
+}
+
+#[test]
+fn a_rendered_set_compiles_in_libxml2_offline() {
+    let c = load("dat-dai/DatDaiService.wsdl");
+    let dir = tempfile::tempdir().unwrap();
+    let link = |t: usize| format!("{t}.xsd");
+    for i in 0..c.documents.len() {
+        std::fs::write(dir.path().join(link(i)), c.rendered(i, &link)).unwrap();
+    }
+    let messages = c
+        .documents
+        .iter()
+        .position(|d| d.published_as == "xsd/DatDaiMessages.xsd")
+        .unwrap();
+    let instance = |phuong: &str| {
+        format!(
+            r#"<m:TraCuuThuaDat xmlns:m="urn:lienthong:example:dat-dai:messages:1"
+    xmlns:c="http://lienthong.example.gov.vn/schemas/common/v1" xml:lang="vi">
+  <m:MaDonVi>000.00.12.H38</m:MaDonVi>
+  <m:DiaChi><c:PhuongXa>{phuong}</c:PhuongXa><c:QuanHuyen>380</c:QuanHuyen><c:TinhThanh>38</c:TinhThanh></m:DiaChi>
+</m:TraCuuThuaDat>"#
+        )
+    };
+    let run = |body: String| {
+        let p = dir.path().join("instance.xml");
+        std::fs::write(&p, body).unwrap();
+        let out = std::process::Command::new("python3")
+            .arg(fixture("lxml_validate.py"))
+            .arg(dir.path().join(link(messages)))
+            .arg(&p)
+            .output()
+            .unwrap();
+        assert!(
+            out.stderr.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert_eq!(run(instance("15901")), "valid\n");
+    // The pattern from the catalog-mapped common schema applies.
+    let refused = run(instance("1590"));
+    assert!(
+        refused.contains("PhuongXa"),
+        "pattern not applied: {refused}"
+    );
 }

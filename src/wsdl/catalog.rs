@@ -64,7 +64,8 @@ impl Catalog {
             .filter(|(start, _)| uri_ref.starts_with(start.as_str()))
             .max_by_key(|(start, _)| start.len())
         {
-            let rest = uri::percent_decode(uri::strip_query(&uri_ref[start.len()..]));
+            // The query stays in the name (`Service.svc?xsd=xsd0` saved as a file).
+            let rest = uri::percent_decode(&uri_ref[start.len()..]);
             return Some(uri::normalize(Path::new(&format!("{prefix}{rest}"))));
         }
         if let Some((_, p)) = self
@@ -118,7 +119,11 @@ fn load_one(path: &Path, seen: &mut HashSet<PathBuf>, problems: &mut Vec<Problem
         problems.push(Problem::file(path, "XML catalog is not UTF-8"));
         return cat;
     };
-    let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+    // `catalog.xml` has the parent "", which must not become the root directory.
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
     // The base of each open element (xml:base, §6.3), as a directory path string.
     let mut bases: Vec<String> = vec![format!("{}/", dir.display())];
     let mut reader = NsReader::from_str(text);

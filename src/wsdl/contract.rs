@@ -40,7 +40,7 @@ fn build_checked(docs: Vec<Doc>, problems: &mut Vec<Problem>) -> Option<Contract
     if main.kind() != DocumentKind::Wsdl {
         problems.push(Problem::at(
             &main.path,
-            1,
+            line(main, main.parsed.root_offset),
             "this is an XML Schema; a service needs a WSDL 1.1 document (wsdl:definitions)",
         ));
         return None;
@@ -53,15 +53,17 @@ fn build_checked(docs: Vec<Doc>, problems: &mut Vec<Problem>) -> Option<Contract
         messages: HashMap::new(),
         port_types: HashMap::new(),
         bindings: HashMap::new(),
+        declared_at: Vec::new(),
     };
     b.index();
     b.check_references();
     let operations = b.operations();
+    let warnings = b.warnings(&operations);
     problems.extend(b.problems);
     if operations.is_empty() && problems.is_empty() {
         problems.push(Problem::at(
             &main.path,
-            line(main, 0),
+            line(main, main.parsed.root_offset),
             "no operation has a SOAP 1.1 or SOAP 1.2 binding (soap:binding / soap12:binding), \
              so there is nothing to call",
         ));
@@ -75,6 +77,7 @@ fn build_checked(docs: Vec<Doc>, problems: &mut Vec<Problem>) -> Option<Contract
         target_namespace: docs[0].parsed.target_namespace.clone().unwrap_or_default(),
         operations,
         documents,
+        warnings,
     })
 }
 
@@ -91,6 +94,9 @@ struct Builder<'d> {
     messages: HashMap<QName, (usize, usize)>,
     port_types: HashMap<QName, (usize, usize)>,
     bindings: HashMap<QName, (usize, usize)>,
+    /// (document, offset) of the binding operation each entry of the operations list
+    /// was first built from, for warnings.
+    declared_at: Vec<(usize, usize)>,
 }
 
 impl<'d> Builder<'d> {
@@ -156,16 +162,24 @@ impl<'d> Builder<'d> {
             1 => &mut self.port_types,
             _ => &mut self.bindings,
         };
-        if let Some(&(fd, _)) = map.get(&q) {
+        if let Some(&(fd, fi)) = map.get(&q) {
             let first = &self.docs[fd];
+            let first_offset = match table {
+                0 => first.parsed.messages[fi].offset,
+                1 => first.parsed.port_types[fi].offset,
+                _ => first.parsed.bindings[fi].offset,
+            };
+            let first_line = line(first, first_offset);
             let d = &self.docs[at.0];
+            let where_first = if fd == at.0 {
+                format!("line {first_line}")
+            } else {
+                format!("{}:{first_line}", first.path.display())
+            };
             self.problems.push(Problem::at(
                 &d.path,
                 line(d, offset),
-                format!(
-                    "wsdl:{what} {q} is defined twice (also in {})",
-                    first.path.display()
-                ),
+                format!("wsdl:{what} {q} is defined twice (first at {where_first})"),
             ));
         } else {
             map.insert(q, at);
@@ -281,7 +295,8 @@ impl<'d> Builder<'d> {
     /// One entry per operation and Body root; versions and actions merged over bindings.
     fn operations(&mut self) -> Vec<Operation> {
         let mut ops: Vec<Operation> = Vec::new();
-        for (di, d) in self.docs.iter().enumerate() {
+        let docs = self.docs;
+        for (di, d) in docs.iter().enumerate() {
             for b in &d.parsed.bindings {
                 let (Some(version), Some(ptq)) = (b.version, &b.port_type) else {
                     continue; // not a SOAP binding (HTTP, MIME), or already reported
@@ -289,7 +304,7 @@ impl<'d> Builder<'d> {
                 let Some(&(pd, pi)) = self.port_types.get(ptq) else {
                     continue;
                 };
-                let pt = &self.docs[pd].parsed.port_types[pi];
+                let pt = &docs[pd].parsed.port_types[pi];
                 for bop in &b.operations {
                     let Some(pop) = pt.operations.iter().find(|o| o.name == bop.name) else {
                         continue;
@@ -320,13 +335,27 @@ impl<'d> Builder<'d> {
                         ),
                         None => None,
                     };
+                    // SOAP 1.2 clients using WS-Addressing send the input's wsam:Action as
+                    // the `action` parameter; it names this operation as well.
+                    let soap_actions = bop
+                        .action
+                        .iter()
+                        .chain(&pop.input_action)
+                        .cloned()
+                        .collect();
+                    if !ops
+                        .iter()
+                        .any(|o| o.name == bop.name && o.request_root == request_root)
+                    {
+                        self.declared_at.push((di, bop.offset));
+                    }
                     merge(
                         &mut ops,
                         Operation {
                             name: bop.name.clone(),
                             style,
                             soap_action: bop.action.clone(),
-                            soap_actions: bop.action.iter().cloned().collect(),
+                            soap_actions,
                             request_root,
                             response_root,
                             versions: vec![version],
@@ -338,6 +367,33 @@ impl<'d> Builder<'d> {
             }
         }
         ops
+    }
+
+    /// What loads but will not dispatch as the author may expect.
+    fn warnings(&self, ops: &[Operation]) -> Vec<Problem> {
+        let mut out = Vec::new();
+        for (i, op) in ops.iter().enumerate() {
+            let (di, offset) = self.declared_at[i];
+            let d = &self.docs[di];
+            let at = |reason: String| Problem::at(&d.path, line(d, offset), reason);
+            if op.request_root.local.is_empty() {
+                out.push(at(format!(
+                    "operation `{}` has an empty request Body, so no message can be \
+                     dispatched to it (the gateway dispatches on the Body element)",
+                    op.name
+                )));
+            } else if let Some(first) = ops[..i]
+                .iter()
+                .find(|o| o.request_root == op.request_root && o.name != op.name)
+            {
+                out.push(at(format!(
+                    "operations `{}` and `{}` have the same request element {}; messages \
+                     go to `{}` (the SOAP action is not signed, so it cannot choose)",
+                    first.name, op.name, op.request_root, first.name
+                )));
+            }
+        }
+        out
     }
 
     /// The Body child of one direction: the part's element (document) or the operation
@@ -468,6 +524,28 @@ fn documents(docs: &[Doc]) -> Vec<Document> {
                     });
                 }
             }
+            // Published documents carry no DTD (consumers such as zeep and .NET refuse
+            // one): the DOCTYPE goes and internal entity references are expanded, except
+            // inside a value rewritten anyway (a location written as an entity).
+            let rewritten: Vec<std::ops::Range<usize>> =
+                edits.iter().map(|e| e.span.clone()).collect();
+            if let Some(span) = &p.doctype {
+                edits.push(Edit {
+                    span: span.clone(),
+                    action: EditAction::Replace(String::new()),
+                });
+            }
+            for (span, value) in &p.entity_refs {
+                if !rewritten
+                    .iter()
+                    .any(|r| r.start <= span.start && span.end <= r.end)
+                {
+                    edits.push(Edit {
+                        span: span.clone(),
+                        action: EditAction::Replace(value.clone()),
+                    });
+                }
+            }
             edits.sort_by_key(|e| (e.span.start, e.span.end));
             Document {
                 published_as: uri::relative_to(&main_dir, &absolute(&d.path)),
@@ -530,4 +608,140 @@ fn generated_ports(docs: &[Doc]) -> Vec<GeneratedPort> {
         }
     }
     ports
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::SoapVersion;
+    use crate::wsdl::{load, Catalog, Style};
+    use crate::xml::QName;
+
+    /// A WSDL around `body` (messages, portType, bindings) with one inline schema.
+    fn wsdl(body: &str) -> String {
+        format!(
+            r#"<?xml version="1.0"?>
+<definitions xmlns="http://schemas.xmlsoap.org/wsdl/" xmlns:s="http://schemas.xmlsoap.org/wsdl/soap/"
+    xmlns:s12="http://schemas.xmlsoap.org/wsdl/soap12/" xmlns:xs="http://www.w3.org/2001/XMLSchema"
+    xmlns:t="urn:t" targetNamespace="urn:t">
+  <types><xs:schema targetNamespace="urn:t">
+    <xs:element name="A"/><xs:element name="B"/><xs:complexType name="T"/>
+  </xs:schema></types>
+  <message name="A"><part name="p" element="t:A"/></message>
+  <message name="B"><part name="p" element="t:B"/></message>
+  <message name="Typed"><part name="p" type="t:T"/></message>
+  <message name="Empty"/>
+{body}
+</definitions>"#
+        )
+    }
+
+    fn load_text(text: &str) -> Result<crate::wsdl::Contract, String> {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.wsdl");
+        std::fs::write(&p, text).unwrap();
+        load(&p, &Catalog::default()).map_err(|e| {
+            e.0.iter()
+                .map(|p| format!("{}: {}", p.line.unwrap_or(0), p.reason))
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+    }
+
+    #[test]
+    fn versions_and_actions_merge_over_bindings() {
+        let c = load_text(&wsdl(
+            r#"<portType name="P" xmlns:am="http://www.w3.org/2007/05/addressing/metadata"><operation name="Op"><input message="t:A" am:Action="urn:wsa:op"/><output message="t:B"/></operation>
+  <operation name="Notify"><input message="t:B"/></operation>
+  <operation name="Ping"><input message="t:Empty"/></operation></portType>
+<binding name="B11" type="t:P"><s:binding/>
+  <operation name="Op"><s:operation soapAction="urn:op11"/></operation>
+  <operation name="Notify"><s:operation soapAction=""/></operation>
+  <operation name="Ping"/></binding>
+<binding name="B12" type="t:P"><s12:binding style="document"/>
+  <operation name="Op"><s12:operation soapAction="urn:op12"/></operation></binding>
+<binding name="Http" type="t:P"><operation name="Op"/></binding>"#,
+        ))
+        .unwrap();
+        let op = c.operation("Op").unwrap();
+        assert_eq!(op.versions, [SoapVersion::V11, SoapVersion::V12]);
+        assert_eq!(op.soap_action.as_deref(), Some("urn:op11"));
+        assert_eq!(op.soap_actions, ["urn:op11", "urn:wsa:op", "urn:op12"]);
+        assert_eq!(c.operation_by_action("urn:wsa:op").unwrap().name, "Op");
+        assert_eq!(c.operation_by_action("urn:op12").unwrap().name, "Op");
+        assert_eq!(op.response_root, Some(QName::new("urn:t", "B")));
+        let notify = c.operation("Notify").unwrap();
+        assert_eq!(
+            (notify.soap_action.as_deref(), &notify.response_root),
+            (None, &None)
+        );
+        // An empty input has no Body element to dispatch on.
+        assert_eq!(
+            c.operation("Ping").unwrap().request_root,
+            QName::new("", "")
+        );
+        assert_eq!(c.operations.len(), 3);
+        let warnings: Vec<String> = c.warnings.iter().map(|w| w.to_string()).collect();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(
+            warnings[0].ends_with(
+                "x.wsdl:18: operation `Ping` has an empty request Body, so no message can be \
+             dispatched to it (the gateway dispatches on the Body element)"
+            ),
+            "{warnings:?}"
+        );
+    }
+
+    #[test]
+    fn two_operations_with_one_request_element_are_a_warning() {
+        let c = load_text(&wsdl(
+            r#"<portType name="P"><operation name="One"><input message="t:A"/></operation>
+  <operation name="Two"><input message="t:A"/></operation></portType>
+<binding name="B" type="t:P"><s:binding/><operation name="One"/>
+  <operation name="Two"/></binding>"#,
+        ))
+        .unwrap();
+        assert_eq!(c.warnings.len(), 1);
+        assert!(c.warnings[0].to_string().ends_with(
+            "x.wsdl:15: operations `One` and `Two` have the same request element {urn:t}A; \
+             messages go to `One` (the SOAP action is not signed, so it cannot choose)"
+        ));
+    }
+
+    #[test]
+    fn operation_style_overrides_the_binding() {
+        let c = load_text(&wsdl(
+            r#"<portType name="P"><operation name="Op"><input message="t:Typed"/><output message="t:Typed"/></operation></portType>
+<binding name="B" type="t:P"><s:binding style="document"/>
+  <operation name="Op"><s:operation style="rpc"/>
+    <input><s:body use="literal" namespace="urn:rpc"/></input>
+    <output><s:body use="literal" namespace="urn:rpc:out"/></output></operation></binding>"#,
+        ))
+        .unwrap();
+        let op = c.operation("Op").unwrap();
+        assert_eq!(op.style, Style::Rpc);
+        assert_eq!(op.request_root, QName::new("urn:rpc", "Op"));
+        assert_eq!(
+            op.response_root,
+            Some(QName::new("urn:rpc:out", "OpResponse"))
+        );
+    }
+
+    #[test]
+    fn document_style_needs_elements_and_known_components() {
+        let e = load_text(&wsdl(
+            r#"<portType name="P"><operation name="Op"><input message="t:Typed"/></operation></portType>
+<binding name="B" type="t:P"><s:binding style="document"/>
+  <operation name="Op"><s:operation/></operation>
+  <operation name="Extra"><s:operation/></operation></binding>
+<binding name="B" type="t:P"><s:binding/></binding>"#,
+        ))
+        .unwrap_err();
+        assert_eq!(
+            e,
+            "14: document-style operation `Op`: part `p` of message `Typed` has a type, not an \
+             element, so the Body element is undefined (WS-I BP 1.1 R2204)\n\
+             15: binding `B` binds operation `Extra`, which portType {urn:t}P does not have\n\
+             16: wsdl:binding {urn:t}B is defined twice (first at line 13)"
+        );
+    }
 }

@@ -2,17 +2,19 @@
 //! catalog; nothing is ever fetched), the dispatch table of operations, and publishing
 //! (`?wsdl`, `?xsd=`) with the gateway's own address.
 //!
-//! - [`parse`](self) walks one file with a quick-xml `NsReader` (namespace URIs, never
+//! - `parse` walks one file with a quick-xml `NsReader` (namespace URIs, never
 //!   prefixes), collecting definitions and the byte spans publishing rewrites;
 //! - `resolve` follows imports and includes from the main WSDL (relative paths, the XML
 //!   [`Catalog`] for absolute URLs), loading each file once;
 //! - `contract` checks every reference across the set and builds the [`Operation`]s;
-//! - [`publish`] renders a document with addresses and locations pointing at the gateway.
+//! - [`publish`] renders a document with addresses and locations pointing at the gateway;
+//! - `local` renders documents for the schema validator, every location a `file://` URL.
 //!
 //! Every problem found is reported as `file:line: reason`, all of them, not just the first.
 
 mod catalog;
 mod contract;
+mod local;
 mod model;
 mod parse;
 mod publish;

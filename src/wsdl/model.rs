@@ -24,7 +24,8 @@ pub struct Operation {
     /// 1.1 and 1.2 bindings declare different actions this is the first one found;
     /// `soap_actions` holds them all.
     pub soap_action: Option<String>,
-    /// Every non-empty action any binding declares for this operation.
+    /// Every non-empty action any binding declares for this operation, and the input's
+    /// WS-Addressing `Action` (`wsam:Action`/`wsaw:Action`) when there is one.
     pub soap_actions: Vec<String>,
     /// The QName of the request Body's child element; the dispatch key. Its local name is
     /// empty when the request Body is empty (a document-style input without parts), which
@@ -117,6 +118,8 @@ pub(crate) enum EditAction {
     /// Inserted before `</wsdl:definitions>` of a contract without any `wsdl:service`: a
     /// service with one port per SOAP binding (clients such as zeep need an address).
     AddService(Vec<GeneratedPort>),
+    /// Fixed text: the DOCTYPE removed (`""`), an internal entity reference expanded.
+    Replace(String),
 }
 
 #[derive(Debug, Clone)]
@@ -134,6 +137,10 @@ pub struct Contract {
     pub operations: Vec<Operation>,
     /// `documents[0]` is the main WSDL.
     pub documents: Vec<Document>,
+    /// What loads but may not work as the author expects (an operation with an empty
+    /// request Body, two operations with the same request element); `lienthong check`
+    /// can show them without failing.
+    pub warnings: Vec<crate::problem::Problem>,
 }
 
 impl Contract {

@@ -23,6 +23,8 @@ use crate::xml::{ns, QName};
 pub(crate) struct Parsed {
     pub kind: Option<DocumentKind>,
     pub target_namespace: Option<String>,
+    /// Start of the root element.
+    pub root_offset: usize,
     pub refs: Vec<Ref>,
     /// The root schema of an XSD, or the inline schemas of a WSDL.
     pub schemas: Vec<SchemaFacts>,
@@ -34,6 +36,12 @@ pub(crate) struct Parsed {
     pub addresses: Vec<Range<usize>>,
     /// Offset of `</wsdl:definitions>`, where a generated service goes.
     pub definitions_end: Option<usize>,
+    /// The `<!DOCTYPE ...>` declaration, internal subset included.
+    pub doctype: Option<Range<usize>>,
+    /// References to internal entities of the DOCTYPE, with their expansion (escaped for
+    /// an attribute value where they sit in one). Published documents carry no DTD:
+    /// hardened consumers (zeep, .NET) refuse DOCTYPEs and entity declarations.
+    pub entity_refs: Vec<(Range<usize>, String)>,
     /// Problems that do not stop the walk: (byte offset, reason).
     pub problems: Vec<(usize, String)>,
 }
@@ -102,6 +110,9 @@ pub(crate) struct PortTypeOperation {
     /// (message QName, offset of the `input`/`output` element)
     pub input: Option<(QName, usize)>,
     pub output: Option<(QName, usize)>,
+    /// The input's WS-Addressing `Action` (wsam/wsaw), which SOAP 1.2 clients send as
+    /// the `action` parameter.
+    pub input_action: Option<String>,
 }
 
 #[derive(Debug)]
@@ -152,6 +163,15 @@ pub(crate) struct Fatal {
     pub reason: String,
 }
 
+const WSA10: &str = crate::xml::ns::WSA;
+const WSA04: &str = "http://schemas.xmlsoap.org/ws/2004/08/addressing";
+/// WS-Addressing 1.0 Metadata and the older WSDL Binding namespaces of `Action`.
+const WSAM: &str = "http://www.w3.org/2007/05/addressing/metadata";
+const WSAW: &str = "http://www.w3.org/2006/05/addressing/wsdl";
+
+/// XSD attributes whose value is a QName (XSD 1.0 Part 1, the schema for schemas).
+const QNAME_ATTRIBUTES: [&str; 5] = ["type=", "ref=", "base=", "itemType=", "substitutionGroup="];
+
 #[derive(Clone, Copy)]
 enum Ctx {
     Definitions,
@@ -167,6 +187,10 @@ enum Ctx {
     BindingMessage(usize, usize, bool),
     Service(usize),
     Port,
+    /// `wsa:EndpointReference` in a port (WCF publishes one beside `soap12:address`).
+    EndpointReference,
+    /// Its `wsa:Address`, whose text is an endpoint address too.
+    EndpointAddress,
     Other,
 }
 
@@ -185,6 +209,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Parsed, Fatal> {
         out: Parsed::default(),
         entities: HashMap::new(),
         stack: Vec::new(),
+        epr_text: None,
     };
     walker.run().map_err(|mut f| {
         f.offset += skip;
@@ -210,6 +235,13 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Parsed, Fatal> {
         if let Some(e) = &mut out.definitions_end {
             *e += skip;
         }
+        out.root_offset += skip;
+        if let Some(d) = &mut out.doctype {
+            shift(d);
+        }
+        for (r, _) in &mut out.entity_refs {
+            shift(r);
+        }
         for p in &mut out.problems {
             p.0 += skip;
         }
@@ -224,6 +256,8 @@ struct Walker<'i> {
     /// external entity, which is never expanded.
     entities: HashMap<String, Option<String>>,
     stack: Vec<Ctx>,
+    /// Text span of the `wsa:Address` being read.
+    epr_text: Option<Range<usize>>,
 }
 
 impl<'i> Walker<'i> {
@@ -238,30 +272,34 @@ impl<'i> Walker<'i> {
             })?;
             let end = reader.buffer_position() as usize;
             match event {
-                Event::Start(e) | Event::Empty(e) if !root_seen => {
-                    root_seen = true;
-                    let empty = end >= 2 && self.input.as_bytes()[end - 2] == b'/';
-                    let ctx = self.root(&reader, &e, start, end)?;
-                    if !empty {
-                        self.stack.push(ctx);
+                Event::Start(_) | Event::Empty(_) if !self.entities.is_empty() => {
+                    self.attribute_references(start, end);
+                    self.dispatch(&reader, event, start, end, &mut root_seen)?;
+                }
+                Event::Start(_) | Event::Empty(_) => {
+                    self.dispatch(&reader, event, start, end, &mut root_seen)?;
+                }
+                Event::Text(_) | Event::GeneralRef(_) | Event::CData(_)
+                    if matches!(self.stack.last(), Some(Ctx::EndpointAddress)) =>
+                {
+                    if matches!(event, Event::GeneralRef(_)) {
+                        self.text_reference(start, end);
                     }
-                }
-                Event::Start(e) => {
-                    let ctx = self.element(&reader, &e, start, end);
-                    self.stack.push(ctx);
-                }
-                Event::Empty(e) => {
-                    self.element(&reader, &e, start, end);
+                    let from = self.epr_text.as_ref().map_or(start, |r| r.start);
+                    self.epr_text = Some(from..end);
                 }
                 Event::End(_) => {
-                    if let Some(Ctx::Schema(i)) = self.stack.pop() {
-                        self.out.schemas[i].span.end = end;
-                    }
+                    self.end(start, end);
                     if self.stack.is_empty() && self.out.kind == Some(DocumentKind::Wsdl) {
                         self.out.definitions_end = Some(start);
                     }
                 }
-                Event::DocType(d) => self.doctype(&d),
+
+                Event::DocType(d) => {
+                    self.doctype(&d);
+                    self.out.doctype = Some(start..end);
+                }
+                Event::GeneralRef(_) => self.text_reference(start, end),
                 Event::Eof => break,
                 _ => {}
             }
@@ -281,6 +319,93 @@ impl<'i> Walker<'i> {
         Ok(())
     }
 
+    /// An end tag: closes the context it opened.
+    fn end(&mut self, _start: usize, end: usize) {
+        match self.stack.pop() {
+            Some(Ctx::Schema(i)) => self.out.schemas[i].span.end = end,
+            Some(Ctx::EndpointAddress) => {
+                if let Some(r) = self.epr_text.take() {
+                    let text = &self.input[r.clone()];
+                    let lead = text.len() - text.trim_start().len();
+                    let trail = text.len() - text.trim_end().len();
+                    if lead + trail < text.len() {
+                        self.out.addresses.push(r.start + lead..r.end - trail);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn dispatch(
+        &mut self,
+        reader: &NsReader<&'i [u8]>,
+        event: Event<'i>,
+        start: usize,
+        end: usize,
+        root_seen: &mut bool,
+    ) -> Result<(), Fatal> {
+        match event {
+            Event::Start(e) | Event::Empty(e) if !*root_seen => {
+                *root_seen = true;
+                let empty = end >= 2 && self.input.as_bytes()[end - 2] == b'/';
+                let ctx = self.root(reader, &e, start, end)?;
+                if !empty {
+                    self.stack.push(ctx);
+                }
+            }
+            Event::Start(e) => {
+                let ctx = self.element(reader, &e, start, end);
+                self.stack.push(ctx);
+            }
+            Event::Empty(e) => {
+                self.element(reader, &e, start, end);
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// `&name;` in text content: an internal entity is expanded when publishing; an
+    /// external one is never expanded, and an undeclared one is an error.
+    fn text_reference(&mut self, start: usize, end: usize) {
+        let name = &self.input[start + 1..end.saturating_sub(1).max(start + 1)];
+        if name.starts_with('#') || quick_xml::escape::resolve_predefined_entity(name).is_some() {
+            return;
+        }
+        match self.entities.get(name) {
+            Some(Some(value)) => self.out.entity_refs.push((start..end, value.clone())),
+            Some(None) => self.out.problems.push((
+                start,
+                format!("entity `&{name};` is external; external entities are never expanded"),
+            )),
+            None => self
+                .out
+                .problems
+                .push((start, format!("entity `&{name};` is not declared"))),
+        }
+    }
+
+    /// Internal entity references inside a start tag (that is, in attribute values).
+    fn attribute_references(&mut self, start: usize, end: usize) {
+        let tag = &self.input[start..end];
+        let mut from = 0;
+        while let Some(i) = tag[from..].find('&') {
+            let at = from + i;
+            let Some(len) = tag[at..].find(';') else {
+                break;
+            };
+            let name = &tag[at + 1..at + len];
+            if let Some(Some(value)) = self.entities.get(name) {
+                let value = crate::xml::escape::text(value).into_owned();
+                self.out
+                    .entity_refs
+                    .push((start + at..start + at + len + 1, value));
+            }
+            from = at + len + 1;
+        }
+    }
+
     fn root(
         &mut self,
         reader: &NsReader<&'i [u8]>,
@@ -291,6 +416,7 @@ impl<'i> Walker<'i> {
         let (ns_uri, local) = element_name(reader, e);
         let attrs = self.attrs(e, start);
         let tns = self.value(&attrs, "targetNamespace");
+        self.out.root_offset = start;
         if ns_uri == ns::WSDL11 && local == "definitions" {
             self.out.kind = Some(DocumentKind::Wsdl);
             self.out.target_namespace = tns;
@@ -416,8 +542,13 @@ impl<'i> Walker<'i> {
                 Ctx::Schema(self.out.schemas.len() - 1)
             }
             Ctx::InSchema if ns_uri == ns::XSD => {
-                let attrs = self.attrs(e, start);
-                self.check_schema_qnames(reader, &attrs);
+                // Most of a schema's elements carry no QName-valued attribute; a substring
+                // test is much cheaper than iterating the attributes of each.
+                let raw = e.attributes_raw();
+                if QNAME_ATTRIBUTES.iter().any(|a| raw.contains(a)) {
+                    let attrs = self.attrs(e, start);
+                    self.check_schema_qnames(reader, &attrs);
+                }
                 Ctx::InSchema
             }
             Ctx::Schema(si) if ns_uri == ns::XSD => {
@@ -480,6 +611,10 @@ impl<'i> Walker<'i> {
                 if is(ns::WSDL11, "input") || is(ns::WSDL11, "output") =>
             {
                 let attrs = self.attrs(e, start);
+                let action = addressing_action(reader, &attrs, &self.entities);
+                if local == "input" {
+                    self.out.port_types[pi].operations[oi].input_action = action;
+                }
                 if let Some(q) = self.qname(reader, &attrs, "message") {
                     let op = &mut self.out.port_types[pi].operations[oi];
                     if local == "input" {
@@ -552,6 +687,13 @@ impl<'i> Walker<'i> {
                 });
                 Ctx::Port
             }
+            Ctx::Port if is(WSA10, "EndpointReference") || is(WSA04, "EndpointReference") => {
+                Ctx::EndpointReference
+            }
+            Ctx::EndpointReference if is(WSA10, "Address") || is(WSA04, "Address") => {
+                self.epr_text = None;
+                Ctx::EndpointAddress
+            }
             Ctx::Port if soap_version.is_some() && local == "address" => {
                 let attrs = self.attrs(e, start);
                 if let (Some(_), Some(span)) = self.value_span(&attrs, "location") {
@@ -564,13 +706,20 @@ impl<'i> Walker<'i> {
     }
 
     /// An element's attributes with the byte span of each value.
-    fn attrs(&mut self, e: &BytesStart<'i>, start: usize) -> Vec<(Attribute<'i>, Range<usize>)> {
+    fn attrs(
+        &mut self,
+        e: &BytesStart<'i>,
+        start: usize,
+    ) -> Vec<(Attribute<'i>, Option<Range<usize>>)> {
         let mut out = Vec::new();
         for a in e.attributes() {
             match a {
                 Ok(a) => {
                     let span = span_in(self.input, &a.value);
-                    // Attributes borrow from the element, which borrows from the input.
+                    // With a slice reader, attributes borrow from the element, which borrows
+                    // from the input: the value's position in the input is its span (the
+                    // spans publishing rewrites). `None` cannot happen with `from_str`, but
+                    // a value without a span is never rewritten.
                     let a: Attribute<'i> = Attribute {
                         key: quick_xml::name::QName(self.input_str(a.key.0)),
                         value: match span.clone() {
@@ -578,7 +727,7 @@ impl<'i> Walker<'i> {
                             None => std::borrow::Cow::Owned(a.value.into_owned()),
                         },
                     };
-                    out.push((a, span.unwrap_or(0..0)));
+                    out.push((a, span));
                 }
                 Err(err) => self
                     .out
@@ -597,23 +746,28 @@ impl<'i> Walker<'i> {
         }
     }
 
-    fn value(&mut self, attrs: &[(Attribute<'i>, Range<usize>)], name: &str) -> Option<String> {
+    fn value(
+        &mut self,
+        attrs: &[(Attribute<'i>, Option<Range<usize>>)],
+        name: &str,
+    ) -> Option<String> {
         self.value_span(attrs, name).0
     }
 
     /// An unprefixed attribute's value (entities expanded) and the span of its raw value.
     fn value_span(
         &mut self,
-        attrs: &[(Attribute<'i>, Range<usize>)],
+        attrs: &[(Attribute<'i>, Option<Range<usize>>)],
         name: &str,
     ) -> (Option<String>, Option<Range<usize>>) {
         let Some((a, span)) = attrs.iter().find(|(a, _)| a.key.0 == name) else {
             return (None, None);
         };
         match unescape(a, &self.entities) {
-            Ok(v) => (Some(v), Some(span.clone())),
+            Ok(v) => (Some(v), span.clone()),
             Err(reason) => {
-                self.out.problems.push((span.start, reason));
+                let at = span.as_ref().map_or(0, |s| s.start);
+                self.out.problems.push((at, reason));
                 (None, None)
             }
         }
@@ -624,7 +778,7 @@ impl<'i> Walker<'i> {
     fn qname(
         &mut self,
         reader: &NsReader<&'i [u8]>,
-        attrs: &[(Attribute<'i>, Range<usize>)],
+        attrs: &[(Attribute<'i>, Option<Range<usize>>)],
         name: &str,
     ) -> Option<QName> {
         let (value, span) = self.value_span(attrs, name);
@@ -640,7 +794,11 @@ impl<'i> Walker<'i> {
             .ok()
     }
 
-    fn style(&mut self, attrs: &[(Attribute<'i>, Range<usize>)], start: usize) -> Option<Style> {
+    fn style(
+        &mut self,
+        attrs: &[(Attribute<'i>, Option<Range<usize>>)],
+        start: usize,
+    ) -> Option<Style> {
         match self.value(attrs, "style").as_deref() {
             None => None,
             Some("document") => Some(Style::Document),
@@ -660,7 +818,7 @@ impl<'i> Walker<'i> {
     fn check_schema_qnames(
         &mut self,
         reader: &NsReader<&'i [u8]>,
-        attrs: &[(Attribute<'i>, Range<usize>)],
+        attrs: &[(Attribute<'i>, Option<Range<usize>>)],
     ) {
         for (a, span) in attrs {
             let key = a.key.0;
@@ -673,7 +831,7 @@ impl<'i> Walker<'i> {
             if let Ok(v) = unescape(a, &self.entities) {
                 if let Err(prefix) = resolve_qname(reader, &v) {
                     self.out.problems.push((
-                        span.start,
+                        span.as_ref().map_or(0, |s| s.start),
                         format!("unknown namespace prefix `{prefix}` in {key}=\"{v}\""),
                     ));
                 }
@@ -728,8 +886,27 @@ fn resolve_qname(reader: &NsReader<&[u8]>, value: &str) -> Result<QName, String>
     }
 }
 
+/// A `wsam:Action` / `wsaw:Action` attribute, matched by namespace.
+fn addressing_action(
+    reader: &NsReader<&[u8]>,
+    attrs: &[(Attribute<'_>, Option<Range<usize>>)],
+    entities: &HashMap<String, Option<String>>,
+) -> Option<String> {
+    attrs.iter().find_map(|(a, _)| {
+        let (res, local) = reader.resolver().resolve_attribute(a.key);
+        match res {
+            ResolveResult::Bound(n)
+                if local.into_inner() == "Action" && matches!(n.into_inner(), WSAM | WSAW) =>
+            {
+                unescape(a, entities).ok().filter(|v| !v.is_empty())
+            }
+            _ => None,
+        }
+    })
+}
+
 fn value_of(
-    attrs: &[(Attribute<'_>, Range<usize>)],
+    attrs: &[(Attribute<'_>, Option<Range<usize>>)],
     name: &str,
     entities: &HashMap<String, Option<String>>,
 ) -> Option<String> {
@@ -878,6 +1055,13 @@ mod tests {
         let p = parse(x.as_bytes()).unwrap();
         assert_eq!(p.target_namespace.as_deref(), Some("urn:example:x"));
         assert!(p.problems.is_empty(), "{:?}", p.problems);
+        let doctype = p.doctype.clone().unwrap();
+        assert!(
+            x[doctype].starts_with("<!DOCTYPE") && x[p.doctype.clone().unwrap()].ends_with("]>")
+        );
+        assert_eq!(p.entity_refs.len(), 1);
+        assert_eq!(&x[p.entity_refs[0].0.clone()], "&tns;");
+        assert_eq!(p.entity_refs[0].1, "urn:example:x");
         let y = x.replace("\"&tns;\"", "\"&ext;\"");
         let p = parse(y.as_bytes()).unwrap();
         assert_eq!(p.target_namespace, None);

@@ -172,7 +172,9 @@ impl Loader<'_> {
 
     fn beside(&self, i: usize, location: &str) -> PathBuf {
         let dir = self.docs[i].path.parent().unwrap_or(Path::new(""));
-        uri::normalize(&dir.join(uri::percent_decode(uri::strip_query(location))))
+        // A query stays part of the name: sets saved from `Service.svc?xsd=xsd0` URLs
+        // keep it in their file names.
+        uri::normalize(&dir.join(uri::percent_decode(location)))
     }
 
     /// Loads `path` (once) for reference `j` of document `i`, checking its kind and
@@ -289,6 +291,16 @@ impl Loader<'_> {
                         shown(tns)
                     )
                 })
+            }
+            // Some toolkits import a namespace from the WSDL whose inline schema holds it.
+            RefKind::XsdImport
+                if t.kind() == DocumentKind::Wsdl
+                    && t.parsed.schemas.iter().any(|s| {
+                        s.target_namespace.as_deref().filter(|n| !n.is_empty())
+                            == r.namespace.as_deref().filter(|n| !n.is_empty())
+                    }) =>
+            {
+                None
             }
             _ if t.kind() == DocumentKind::Wsdl => Some(format!(
                 "`{location}` is a WSDL, but xsd:import/include need an XML Schema"
