@@ -69,7 +69,8 @@ fn envelope(payload: &str, pad_to: usize) -> String {
         None => payload,
     };
     let head = r#"<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Header>"#;
-    let tail = format!("</soapenv:Header><soapenv:Body>{payload}</soapenv:Body></soapenv:Envelope>");
+    let tail =
+        format!("</soapenv:Header><soapenv:Body>{payload}</soapenv:Body></soapenv:Envelope>");
     let pad = pad_to.saturating_sub(head.len() + tail.len() + 7);
     format!("{head}<!--{}-->{tail}", "x".repeat(pad))
 }
@@ -91,16 +92,30 @@ fn prepare(a: &Args) -> Vec<Bytes> {
     let ttl = chrono::Duration::seconds(300);
     let t = Instant::now();
     let out: Vec<Bytes> = (0..a.requests)
-        .map(|_| Bytes::from(signer.sign(plain.as_bytes(), &Default::default(), ttl).expect("sign")))
+        .map(|_| {
+            Bytes::from(
+                signer
+                    .sign(plain.as_bytes(), &Default::default(), ttl)
+                    .expect("sign"),
+            )
+        })
         .collect();
-    eprintln!("signed {} requests of {} bytes in {:?}", out.len(), out[0].len(), t.elapsed());
+    eprintln!(
+        "signed {} requests of {} bytes in {:?}",
+        out.len(),
+        out[0].len(),
+        t.elapsed()
+    );
     out
 }
 
 fn main() {
     let a = args();
     let bodies = Arc::new(prepare(&a));
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async move {
         let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new())
             .pool_max_idle_per_host(a.connections)
