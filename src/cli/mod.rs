@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod check;
 pub mod demo;
+pub mod mapping;
 pub mod provider;
 pub mod serve;
 
@@ -51,6 +52,12 @@ pub enum Command {
     Demo(serve::ServeArgs),
     /// Load and check the configuration, every WSDL, XSD and mapping; list each problem.
     Check,
+    /// Check, apply and test schema mappings (offline).
+    #[command(subcommand)]
+    Mapping(mapping::MappingCommand),
+    /// Ask the running gateway to reload its schemas and mappings (SIGHUP to the pid in
+    /// DATA_DIR/lienthong.pid).
+    Reload,
     /// Query the audit store.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
@@ -67,6 +74,8 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Demo(args) => demo::run(&cli.common, &args),
         Command::Check => check::run(&cli.common),
         Command::Audit(cmd) => audit::run(&cli.common, cmd),
+        Command::Mapping(cmd) => mapping::run(&cli.common, cmd),
+        Command::Reload => crate::reload::signal_running(&cli.common),
         Command::Provider { listen } => provider::run(listen),
     }
 }

@@ -1,11 +1,39 @@
 //! Translation between agencies' schemas: rule-based mappings (TOML) or XSLT 1.0,
 //! checked against both XSDs when loaded.
+//!
+//! - [`file`]: the TOML format as written (documented in `docs/MAPPINGS.md`).
+//! - [`path`], [`transform`]: paths and value transforms.
+//! - [`check`]: the load-time checker (paths exist, types fit, required targets produced)
+//!   and the coverage report.
+//! - [`engine`]: running a checked plan; whole output or an error, never half.
+//! - [`xslt`]: the XSLT 1.0 alternative, with file and network access disabled.
+//! - [`golden`]: golden pairs (`tests/CASE/{input,expected}.xml`) beside each mapping.
+//!
+//! A loaded [`Mapping`] always validates what it produces against the target schema.
 
-use std::path::Path;
+pub mod check;
+pub mod engine;
+pub mod file;
+pub mod golden;
+pub mod path;
+pub mod transform;
+pub mod xslt;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
 
 use crate::fault::{Fault, Subcode};
+use crate::problem::{Problem, Problems};
+use crate::schema::model::Xsd;
+use crate::schema::tree::Tree;
+use crate::schema::{Direction, SchemaSet};
+use crate::xml::QName;
+
+pub use check::Coverage;
 
 /// `[[services.mappings]]`: which mapping applies to which operation and direction.
 #[derive(Debug, Clone, Deserialize)]
@@ -31,12 +59,276 @@ impl Binding {
     }
 }
 
+/// A mapping failed on a message; nothing of it is forwarded.
 #[derive(Debug, thiserror::Error)]
-pub enum MappingError {
-    #[error("cannot map {path}: {problem}")]
-    Value { path: String, problem: String },
+#[error("mapping {mapping}: {failure}")]
+pub struct MappingError {
+    /// `name@version` of the mapping.
+    pub mapping: String,
+    pub direction: Direction,
+    pub failure: Failure,
 }
 
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum Failure {
+    #[error("cannot map {path}: {problem}")]
+    Value { path: String, problem: String },
+    #[error("required value missing: {path}")]
+    Missing { path: String },
+    #[error("the document cannot be mapped: {0}")]
+    Input(String),
+    #[error("the mapped document does not match the target schema ({} problems)", violations.len())]
+    Output { violations: Vec<String> },
+}
+
+/// A request that cannot be mapped is the consumer's to fix (its values); an answer that
+/// cannot be mapped back is the provider's, and its details stay in the log and audit.
 pub fn fault_for(e: &MappingError) -> Fault {
-    Fault::sender(e.to_string()).with_subcode(Subcode::lienthong("MappingFailed"))
+    match e.direction {
+        Direction::Request => {
+            let details = match &e.failure {
+                Failure::Output { violations } => violations.clone(),
+                other => vec![other.to_string()],
+            };
+            Fault::sender("the request cannot be mapped to the provider's schema")
+                .with_subcode(Subcode::lienthong("MappingFailed"))
+                .with_details(details)
+        }
+        Direction::Response => {
+            Fault::receiver("the provider's answer cannot be mapped to the consumer's schema")
+                .with_subcode(Subcode::lienthong("MappingFailed"))
+        }
+    }
+}
+
+enum Kind {
+    Rules(engine::Plan),
+    Xslt(xslt::Stylesheet),
+}
+
+/// One side of a mapping: its schema (compiled for validation, read for checking).
+pub struct Side {
+    pub schema_files: Vec<PathBuf>,
+    pub root: QName,
+    pub schemas: SchemaSet,
+}
+
+/// A mapping that passed its checks.
+pub struct Mapping {
+    pub name: String,
+    pub description: Option<String>,
+    /// First 12 hex digits of SHA-256 over the file and the tables/stylesheet it uses.
+    pub version: String,
+    pub file: PathBuf,
+    pub source: Side,
+    pub target: Side,
+    pub coverage: Coverage,
+    kind: Kind,
+}
+
+impl std::fmt::Debug for Mapping {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Mapping({})", self.label())
+    }
+}
+
+impl Mapping {
+    /// Loads and checks a mapping file; every problem is reported as `file:line: reason`.
+    pub fn load(file: &Path) -> Result<Mapping, Problems> {
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| Problems(vec![Problem::file(file, format!("cannot read: {e}"))]))?;
+        let line = |span: Option<std::ops::Range<usize>>| {
+            span.map(|s| crate::xml::line_of(text.as_bytes(), s.start))
+                .unwrap_or(1)
+        };
+        let raw: file::RawMapping = toml::from_str(&text).map_err(|e| {
+            Problems(vec![Problem::at(
+                file,
+                line(e.span()),
+                e.message().trim().to_string(),
+            )])
+        })?;
+        let dir = file.parent().unwrap_or(Path::new(".")).to_path_buf();
+        let mut hasher = Sha256::new();
+        hasher.update(text.as_bytes());
+        let mut problems = Vec::new();
+
+        // Code lists.
+        let mut tables = BTreeMap::new();
+        for (name, t) in &raw.tables {
+            let at = line(Some(t.span()));
+            let t = t.get_ref();
+            let mut values = t.values.clone();
+            if let Some(csv) = &t.csv {
+                let path = dir.join(csv);
+                match std::fs::read_to_string(&path) {
+                    Ok(body) => {
+                        hasher.update(body.as_bytes());
+                        if let Err(p) = read_csv(&path, &body, &mut values) {
+                            problems.push(p);
+                        }
+                    }
+                    Err(e) => problems.push(Problem::at(
+                        file,
+                        at,
+                        format!("table `{name}`: cannot read {}: {e}", path.display()),
+                    )),
+                }
+            }
+            if values.is_empty() {
+                problems.push(Problem::at(file, at, format!("table `{name}` is empty")));
+            }
+            tables.insert(
+                name.clone(),
+                Arc::new(transform::Table {
+                    name: name.clone(),
+                    values,
+                    default: t.default.clone(),
+                }),
+            );
+        }
+
+        let header = raw.mapping.get_ref();
+        let side = |s: &toml::Spanned<file::Side>, what: &str, problems: &mut Vec<Problem>| {
+            let files: Vec<PathBuf> = s
+                .get_ref()
+                .schema
+                .to_vec()
+                .iter()
+                .map(|p| dir.join(p))
+                .collect();
+            let at = line(Some(s.span()));
+            let root = match path::qname(&s.get_ref().root, &raw.namespaces, false) {
+                Ok(q) => q,
+                Err(e) => {
+                    problems.push(Problem::at(file, at, format!("{what} root: {e}")));
+                    QName::new("", "")
+                }
+            };
+            let compiled = SchemaSet::compile(&files, &[])
+                .map_err(|p| problems.extend(p.0))
+                .ok();
+            let model = Xsd::load(&files).map_err(|p| problems.extend(p.0)).ok();
+            (files, root, compiled, model)
+        };
+        let (sf, sroot, sset, smodel) = side(&raw.source, "source", &mut problems);
+        let (tf, troot, tset, tmodel) = side(&raw.target, "target", &mut problems);
+        let (Some(sset), Some(smodel), Some(tset), Some(tmodel)) = (sset, smodel, tset, tmodel)
+        else {
+            return Err(Problems(problems));
+        };
+
+        let (kind, coverage) = match &header.xslt {
+            Some(x) => {
+                if !raw.rules.is_empty() {
+                    problems.push(Problem::at(
+                        file,
+                        line(Some(raw.mapping.span())),
+                        "a mapping has either `xslt` or `[[rules]]`, not both",
+                    ));
+                }
+                let path = dir.join(x);
+                match std::fs::read(&path) {
+                    Ok(bytes) => {
+                        hasher.update(&bytes);
+                        match xslt::Stylesheet::load(&path) {
+                            Ok(s) => (Some(Kind::Xslt(s)), Coverage::default()),
+                            Err(p) => {
+                                problems.extend(p.0);
+                                (None, Coverage::default())
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        problems.push(Problem::at(
+                            file,
+                            line(Some(raw.mapping.span())),
+                            format!("cannot read stylesheet {}: {e}", path.display()),
+                        ));
+                        (None, Coverage::default())
+                    }
+                }
+            }
+            None => {
+                let mut checker =
+                    check::Checker::new(file, &text, &smodel, &tmodel, &raw.namespaces, &tables);
+                let planned = checker.plan(&raw);
+                problems.extend(checker.problems);
+                match planned {
+                    Some((plan, cov)) => (Some(Kind::Rules(plan)), cov),
+                    None => (None, Coverage::default()),
+                }
+            }
+        };
+        if !problems.is_empty() {
+            return Err(Problems(problems));
+        }
+        let version = hex::encode(hasher.finalize())[..12].to_string();
+        Ok(Mapping {
+            name: header.name.clone(),
+            description: header.description.clone(),
+            version,
+            file: file.to_path_buf(),
+            source: Side {
+                schema_files: sf,
+                root: sroot,
+                schemas: sset,
+            },
+            target: Side {
+                schema_files: tf,
+                root: troot,
+                schemas: tset,
+            },
+            coverage,
+            kind: kind.expect("no problems means a kind"),
+        })
+    }
+
+    /// `name@version`, as the audit record keeps it.
+    pub fn label(&self) -> String {
+        format!("{}@{}", self.name, self.version)
+    }
+
+    /// Maps a standalone source document and validates the result against the target
+    /// schema. The input is expected to have been validated against the source schema.
+    pub fn apply(&self, input: &[u8], direction: Direction) -> Result<Vec<u8>, MappingError> {
+        let fail = |failure| MappingError {
+            mapping: self.label(),
+            direction,
+            failure,
+        };
+        let out = match &self.kind {
+            Kind::Rules(plan) => {
+                let text = std::str::from_utf8(input)
+                    .map_err(|_| fail(Failure::Input("not UTF-8".into())))?;
+                let tree = Tree::parse(text, false).map_err(|e| fail(Failure::Input(e)))?;
+                plan.run(&tree).map_err(fail)?
+            }
+            Kind::Xslt(sheet) => sheet.transform(input).map_err(fail)?,
+        };
+        self.target
+            .schemas
+            .validate(&out, Some(&self.target.root))
+            .map_err(|violations| fail(Failure::Output { violations }))?;
+        Ok(out)
+    }
+}
+
+/// `source,target` lines after a header line; `#` comments and blank lines skipped.
+fn read_csv(path: &Path, body: &str, into: &mut BTreeMap<String, String>) -> Result<(), Problem> {
+    for (i, l) in body.lines().enumerate().skip(1) {
+        let l = l.trim();
+        if l.is_empty() || l.starts_with('#') {
+            continue;
+        }
+        let mut cols = l.splitn(3, ',');
+        let (Some(a), Some(b)) = (cols.next(), cols.next()) else {
+            return Err(Problem::at(path, i + 1, "expected `source,target`"));
+        };
+        let (a, b) = (a.trim().trim_matches('"'), b.trim().trim_matches('"'));
+        if into.insert(a.to_string(), b.to_string()).is_some() {
+            return Err(Problem::at(path, i + 1, format!("code `{a}` listed twice")));
+        }
+    }
+    Ok(())
 }

@@ -329,6 +329,16 @@ impl Doc {
         Ok(doc)
     }
 
+    /// The raw document, for other thin layers (XSLT); owned by `self`.
+    pub(crate) fn as_ptr(&self) -> x::xmlDocPtr {
+        self.0
+    }
+
+    /// Takes ownership of a document libxml2/libxslt returned (non-null).
+    pub(crate) fn from_raw(doc: x::xmlDocPtr) -> Doc {
+        Doc(doc)
+    }
+
     /// The root element's `(namespace, local name)`.
     pub fn root(&self) -> Option<(String, String)> {
         unsafe {
