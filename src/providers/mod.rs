@@ -5,6 +5,8 @@
 use std::future::Future;
 use std::net::SocketAddr;
 
+pub mod tiep_nhan_ho_so;
+
 use crate::config::Config;
 
 /// The loopback addresses the configuration's example endpoints point at.
