@@ -39,6 +39,31 @@ impl Service {
         }
     }
 
+    /// Compiles the contract's schemas and loads the mappings bound to its operations;
+    /// every problem is reported (`config_path` names the file the bindings are in).
+    pub fn load(
+        config_path: &std::path::Path,
+        config: ServiceConfig,
+        contract: Contract,
+        catalog: &Catalog,
+    ) -> Result<Service, Problems> {
+        let mut problems = Vec::new();
+        let mut service = Service::new(config, contract);
+        match contract_schemas(&service.contract, catalog) {
+            Ok(set) => service.schemas = set,
+            Err(Problems(p)) => problems.extend(p),
+        }
+        match bind_mappings(config_path, &service.config, &service.contract) {
+            Ok(m) => service.mappings = m,
+            Err(Problems(p)) => problems.extend(p),
+        }
+        if problems.is_empty() {
+            Ok(service)
+        } else {
+            Err(Problems(problems))
+        }
+    }
+
     /// The mapping bound to an operation and direction, if any.
     pub fn mapping(&self, operation: &str, direction: Direction) -> Option<&Arc<Mapping>> {
         self.mappings
@@ -122,18 +147,12 @@ impl Catalogue {
         let mut services = BTreeMap::new();
         for sc in &config.services {
             match crate::wsdl::load(&sc.wsdl, &catalog) {
-                Ok(contract) => {
-                    let mut service = Service::new(sc.clone(), contract);
-                    match contract_schemas(&service.contract, &catalog) {
-                        Ok(set) => service.schemas = set,
-                        Err(Problems(p)) => problems.extend(p),
+                Ok(contract) => match Service::load(&config.path, sc.clone(), contract, &catalog) {
+                    Ok(service) => {
+                        services.insert(sc.name.to_string(), Arc::new(service));
                     }
-                    match bind_mappings(&config.path, sc, &service.contract) {
-                        Ok(m) => service.mappings = m,
-                        Err(Problems(p)) => problems.extend(p),
-                    }
-                    services.insert(sc.name.to_string(), Arc::new(service));
-                }
+                    Err(Problems(p)) => problems.extend(p),
+                },
                 Err(Problems(p)) => problems.extend(p),
             }
         }

@@ -353,7 +353,10 @@ mod tests {
         let src = repo().join("conf/mappings/ho-so-huyen-tinh");
         let text = std::fs::read_to_string(src.join("mapping.toml"))
             .unwrap()
-            .replace("../../../schemas/", &format!("{}/schemas/", repo().display()));
+            .replace(
+                "../../../schemas/",
+                &format!("{}/schemas/", repo().display()),
+            );
         std::fs::copy(src.join("linh-vuc.csv"), dir.path().join("linh-vuc.csv")).unwrap();
         let file = dir.path().join("mapping.toml");
         std::fs::write(&file, edit(text)).unwrap();
@@ -385,15 +388,27 @@ mod tests {
         let err = Mapping::load(&f).unwrap_err().to_string();
         let line = line_of(&text, "h:MaThuTucc") - 1; // the rule's `[[rules]]` line
         assert!(
-            err.contains(&format!("mapping.toml:{line}: source path `h:MaThuTucc`: no element h:MaThuTucc here")),
+            err.contains(&format!(
+                "mapping.toml:{line}: source path `h:MaThuTucc`: no element h:MaThuTucc here"
+            )),
             "{err}"
         );
     }
 
     #[test]
     fn a_target_path_that_does_not_exist_is_refused() {
-        let err = problems(|t| t.replace("to = \"t:ChuHoSo/t:DiaChi\"", "to = \"t:ChuHoSo/t:DiaChiNha\""));
-        assert!(err.contains("target path `t:ChuHoSo/t:DiaChiNha`: no element t:DiaChiNha after step 1"), "{err}");
+        let err = problems(|t| {
+            t.replace(
+                "to = \"t:ChuHoSo/t:DiaChi\"",
+                "to = \"t:ChuHoSo/t:DiaChiNha\"",
+            )
+        });
+        assert!(
+            err.contains(
+                "target path `t:ChuHoSo/t:DiaChiNha`: no element t:DiaChiNha after step 1"
+            ),
+            "{err}"
+        );
     }
 
     #[test]
@@ -404,44 +419,99 @@ mod tests {
             "{err}"
         );
         // A date transform into a string target is fine; into a number it is not.
-        let err = problems(|t| t.replace("to = \"t:SoLuong\"", "to = \"t:SoLuong\"\n  transform = [\"date(dd/MM/yyyy)\"]"));
-        assert!(err.contains("target `t:SoLuong` is xs:positiveInteger but `h:SoBan` gives an xs:date"), "{err}");
+        let err = problems(|t| {
+            t.replace(
+                "to = \"t:SoLuong\"",
+                "to = \"t:SoLuong\"\n  transform = [\"date(dd/MM/yyyy)\"]",
+            )
+        });
+        assert!(
+            err.contains("target `t:SoLuong` is xs:positiveInteger but `h:SoBan` gives an xs:date"),
+            "{err}"
+        );
     }
 
     #[test]
     fn a_required_target_nothing_writes_is_refused() {
-        let err = problems(|t| t.replace("to = \"t:KenhNop\"\nconst = \"LIEN_THONG_HUYEN\"", "to = \"t:GhiChu\"\nconst = \"x\""));
-        assert!(err.contains("required target element /t:ThongTinHoSo/t:KenhNop is not produced"), "{err}");
+        let err = problems(|t| {
+            t.replace(
+                "to = \"t:KenhNop\"\nconst = \"LIEN_THONG_HUYEN\"",
+                "to = \"t:GhiChu\"\nconst = \"x\"",
+            )
+        });
+        assert!(
+            err.contains("required target element /t:ThongTinHoSo/t:KenhNop is not produced"),
+            "{err}"
+        );
         let err = problems(|t| t.replace("to = \"@phienBan\"", "to = \"t:SoHoSo\""));
-        assert!(err.contains("required target attribute /t:ThongTinHoSo/@phienBan is not produced"), "{err}");
+        assert!(
+            err.contains("required target attribute /t:ThongTinHoSo/@phienBan is not produced"),
+            "{err}"
+        );
     }
 
     #[test]
     fn constants_and_code_lists_are_checked_against_the_target_type() {
-        let err = problems(|t| t.replace("const = \"LIEN_THONG_HUYEN\"", "const = \"QUA_BUU_DIEN\""));
-        assert!(err.contains("const: 'QUA_BUU_DIEN' is not one of the values target `t:KenhNop` allows"), "{err}");
+        let err =
+            problems(|t| t.replace("const = \"LIEN_THONG_HUYEN\"", "const = \"QUA_BUU_DIEN\""));
+        assert!(
+            err.contains(
+                "const: 'QUA_BUU_DIEN' is not one of the values target `t:KenhNop` allows"
+            ),
+            "{err}"
+        );
         let err = problems(|t| t.replace("K = \"false\"", "K = \"khong\""));
-        assert!(err.contains("code list `co-khong`: 'khong' is not a valid xs:boolean"), "{err}");
+        assert!(
+            err.contains("code list `co-khong`: 'khong' is not a valid xs:boolean"),
+            "{err}"
+        );
     }
 
     #[test]
     fn malformed_files_and_unknown_transforms_are_refused() {
-        let err = problems(|t| t.replace("[[rules]]\nfrom = \"h:MaHoSo\"", "[[rules]]\nfrom = \"h:MaHoSo\"\nfrom_typo = 1"));
+        let err = problems(|t| {
+            t.replace(
+                "[[rules]]\nfrom = \"h:MaHoSo\"",
+                "[[rules]]\nfrom = \"h:MaHoSo\"\nfrom_typo = 1",
+            )
+        });
         assert!(err.contains("unknown field `from_typo`"), "{err}");
         let err = problems(|t| t.replace("\"date(dd/MM/yyyy)\"", "\"date(dd/MMM/yyyy)\""));
-        assert!(err.contains("transform: pattern `dd/MMM/yyyy`: unknown letter `M`") || err.contains("transform:"), "{err}");
-        let err = problems(|t| t.replace("\"collapse\"]\n\n[[rules]]\nfrom = \"h:NguoiNop/h:SoCCCD\"", "\"shout\"]\n\n[[rules]]\nfrom = \"h:NguoiNop/h:SoCCCD\""));
+        assert!(
+            err.contains("transform: pattern `dd/MMM/yyyy`: unknown letter `M`")
+                || err.contains("transform:"),
+            "{err}"
+        );
+        let err = problems(|t| {
+            t.replace(
+                "\"collapse\"]\n\n[[rules]]\nfrom = \"h:NguoiNop/h:SoCCCD\"",
+                "\"shout\"]\n\n[[rules]]\nfrom = \"h:NguoiNop/h:SoCCCD\"",
+            )
+        });
         assert!(err.contains("unknown transform `shout`"), "{err}");
-        let err = problems(|t| t.replace("for_each = \"h:DanhSachGiayTo/h:GiayTo\"", "from = \"h:DanhSachGiayTo/h:GiayTo/h:TenGiayTo\""));
-        assert!(err.contains("can repeat") || err.contains("nested `rules` need a `for_each`"), "{err}");
+        let err = problems(|t| {
+            t.replace(
+                "for_each = \"h:DanhSachGiayTo/h:GiayTo\"",
+                "from = \"h:DanhSachGiayTo/h:GiayTo/h:TenGiayTo\"",
+            )
+        });
+        assert!(
+            err.contains("can repeat") || err.contains("nested `rules` need a `for_each`"),
+            "{err}"
+        );
     }
 
     #[test]
     fn a_bad_value_fails_the_whole_mapping_naming_element_and_problem() {
         let m = Mapping::load(&repo().join("conf/mappings/ho-so-huyen-tinh/mapping.toml")).unwrap();
-        let input = std::fs::read_to_string(repo().join("conf/mappings/ho-so-huyen-tinh/tests/day-du/input.xml"))
-            .unwrap()
-            .replace("<SoBan>2</SoBan><BanChinh>K</BanChinh>", "<SoBan>2</SoBan><BanChinh>X</BanChinh>");
+        let input = std::fs::read_to_string(
+            repo().join("conf/mappings/ho-so-huyen-tinh/tests/day-du/input.xml"),
+        )
+        .unwrap()
+        .replace(
+            "<SoBan>2</SoBan><BanChinh>K</BanChinh>",
+            "<SoBan>2</SoBan><BanChinh>X</BanChinh>",
+        );
         let e = m.apply(input.as_bytes(), Direction::Request).unwrap_err();
         assert_eq!(
             e.failure.to_string(),
@@ -450,7 +520,10 @@ mod tests {
         let f = fault_for(&e);
         assert_eq!(f.code_label(), "lt:MappingFailed");
         assert_eq!(f.details.len(), 1);
-        let e2 = MappingError { direction: Direction::Response, ..e };
+        let e2 = MappingError {
+            direction: Direction::Response,
+            ..e
+        };
         assert!(fault_for(&e2).details.is_empty());
     }
 
@@ -470,7 +543,10 @@ mod tests {
             Ok(bytes) => {
                 let host = std::fs::read_to_string("/etc/hostname").unwrap_or_default();
                 let text = String::from_utf8_lossy(&bytes);
-                assert!(host.trim().is_empty() || !text.contains(host.trim()), "{text}");
+                assert!(
+                    host.trim().is_empty() || !text.contains(host.trim()),
+                    "{text}"
+                );
             }
         }
         std::fs::write(&xsl, "<xsl:stylesheet version=\"1.0\" xmlns:xsl=\"http://www.w3.org/1999/XSL/Transform\"><xsl:bogus/></xsl:stylesheet>").unwrap();
@@ -483,14 +559,25 @@ mod tests {
     /// provincial provider answers -> validated -> mapped back -> valid for the district.
     #[test]
     fn district_to_province_and_back() {
-        let req = Mapping::load(&repo().join("conf/mappings/ho-so-huyen-tinh/mapping.toml")).unwrap();
-        let resp = Mapping::load(&repo().join("conf/mappings/ket-qua-tinh-huyen/mapping.toml")).unwrap();
-        let input = std::fs::read(repo().join("conf/mappings/ho-so-huyen-tinh/tests/day-du/input.xml")).unwrap();
-        req.source.schemas.validate(&input, Some(&req.source.root)).unwrap();
+        let req =
+            Mapping::load(&repo().join("conf/mappings/ho-so-huyen-tinh/mapping.toml")).unwrap();
+        let resp =
+            Mapping::load(&repo().join("conf/mappings/ket-qua-tinh-huyen/mapping.toml")).unwrap();
+        let input =
+            std::fs::read(repo().join("conf/mappings/ho-so-huyen-tinh/tests/day-du/input.xml"))
+                .unwrap();
+        req.source
+            .schemas
+            .validate(&input, Some(&req.source.root))
+            .unwrap();
         let provincial = req.apply(&input, Direction::Request).unwrap();
         let provincial = String::from_utf8(provincial).unwrap();
-        let answer = crate::providers::tiep_nhan_ho_so::answer(SoapVersion::V12, &provincial).unwrap();
-        resp.source.schemas.validate(answer.as_bytes(), Some(&resp.source.root)).unwrap();
+        let answer =
+            crate::providers::tiep_nhan_ho_so::answer(SoapVersion::V12, &provincial).unwrap();
+        resp.source
+            .schemas
+            .validate(answer.as_bytes(), Some(&resp.source.root))
+            .unwrap();
         let back = resp.apply(answer.as_bytes(), Direction::Response).unwrap();
         let back = String::from_utf8(back).unwrap();
         assert!(back.contains("<h:MaHoSo>H38.21-240301-0001</h:MaHoSo><h:TrangThai>DA_TIEP_NHAN</h:TrangThai><h:NgayHenTra>15/03/2024</h:NgayHenTra>"), "{back}");

@@ -90,18 +90,28 @@ mod tests {
     fn receives_with_a_due_date_in_working_days() {
         let a = answer(SoapVersion::V11, REQ).unwrap();
         // Friday 1 March 2024 + 10 working days = Friday 15 March.
-        assert!(a.contains("<t:MaTrangThai>1</t:MaTrangThai><t:NgayHenTraKetQua>2024-03-15<"), "{a}");
+        assert!(
+            a.contains("<t:MaTrangThai>1</t:MaTrangThai><t:NgayHenTraKetQua>2024-03-15<"),
+            "{a}"
+        );
     }
 
     #[test]
     fn refuses_civil_status_dossier_without_documents() {
         let a = answer(SoapVersion::V12, &REQ.replace("LV-DATDAI", "LV-HOTICH")).unwrap();
-        assert!(a.contains("<t:MaTrangThai>2</t:MaTrangThai><t:LyDo>"), "{a}");
+        assert!(
+            a.contains("<t:MaTrangThai>2</t:MaTrangThai><t:LyDo>"),
+            "{a}"
+        );
     }
 
     #[test]
     fn faults_on_other_documents() {
         assert!(answer(SoapVersion::V11, "<x/>").is_err());
-        assert!(answer(SoapVersion::V11, "<t:ThongTinHoSo xmlns:t=\"urn:tinh:tiep-nhan-ho-so:1\"/>").is_err());
+        assert!(answer(
+            SoapVersion::V11,
+            "<t:ThongTinHoSo xmlns:t=\"urn:tinh:tiep-nhan-ho-so:1\"/>"
+        )
+        .is_err());
     }
 }

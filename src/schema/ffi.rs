@@ -155,15 +155,7 @@ unsafe extern "C" fn collect(ctx: *mut c_void, error: x::xmlErrorPtr) {
         // Only element/attribute nodes have a meaningful path.
         let t = unsafe { (*node).type_ };
         if t == x::xmlElementType_XML_ELEMENT_NODE || t == x::xmlElementType_XML_ATTRIBUTE_NODE {
-            let p = unsafe { x::xmlGetNodePath(node) };
-            let s = text(p as *const c_char);
-            if !p.is_null() {
-                // SAFETY: xmlGetNodePath allocates with xmlMalloc; xmlFree is set by init.
-                if let Some(free) = unsafe { x::xmlFree } {
-                    unsafe { free(p as *mut c_void) };
-                }
-            }
-            s
+            Some(unsafe { node_path(node) })
         } else {
             None
         }
@@ -175,6 +167,72 @@ unsafe extern "C" fn collect(ctx: *mut c_void, error: x::xmlErrorPtr) {
         path,
         warning: e.level == x::xmlErrorLevel_XML_ERR_WARNING,
     });
+}
+
+/// `/h:HoSo/h:GiayTo[2]/h:SoBan`: names as the document writes them (prefix if it used
+/// one), with a 1-based index only where same-named siblings make it ambiguous.
+/// (libxml2's `xmlGetNodePath` writes `*` for default-namespace elements.)
+unsafe fn node_path(node: *const x::xmlNode) -> String {
+    unsafe fn name(n: *const x::xmlNode) -> String {
+        let local = unsafe { CStr::from_ptr((*n).name as *const c_char) }.to_string_lossy();
+        let ns = unsafe { (*n).ns };
+        if !ns.is_null() && !unsafe { (*ns).prefix }.is_null() {
+            let p = unsafe { CStr::from_ptr((*ns).prefix as *const c_char) }.to_string_lossy();
+            format!("{p}:{local}")
+        } else {
+            local.into_owned()
+        }
+    }
+    unsafe fn same(a: *const x::xmlNode, b: *const x::xmlNode) -> bool {
+        unsafe {
+            (*b).type_ == x::xmlElementType_XML_ELEMENT_NODE
+                && x::xmlStrEqual((*a).name, (*b).name) != 0
+                && {
+                    let (na, nb) = ((*a).ns, (*b).ns);
+                    (na.is_null() && nb.is_null())
+                        || (!na.is_null()
+                            && !nb.is_null()
+                            && x::xmlStrEqual((*na).href, (*nb).href) != 0)
+                }
+        }
+    }
+    let mut parts = Vec::new();
+    let mut cur = node;
+    let mut depth = 0;
+    while !cur.is_null() && depth < 1024 {
+        let t = unsafe { (*cur).type_ };
+        if t == x::xmlElementType_XML_ATTRIBUTE_NODE {
+            parts.push(format!("@{}", unsafe { name(cur) }));
+        } else if t == x::xmlElementType_XML_ELEMENT_NODE {
+            let (mut before, mut after) = (0, 0);
+            let mut p = unsafe { (*cur).prev } as *const x::xmlNode;
+            while !p.is_null() {
+                if unsafe { same(cur, p) } {
+                    before += 1;
+                }
+                p = unsafe { (*p).prev };
+            }
+            let mut n = unsafe { (*cur).next } as *const x::xmlNode;
+            while !n.is_null() {
+                if unsafe { same(cur, n) } {
+                    after += 1;
+                }
+                n = unsafe { (*n).next };
+            }
+            let nm = unsafe { name(cur) };
+            parts.push(if before + after > 0 {
+                format!("{nm}[{}]", before + 1)
+            } else {
+                nm
+            });
+        } else {
+            break;
+        }
+        cur = unsafe { (*cur).parent };
+        depth += 1;
+    }
+    parts.reverse();
+    format!("/{}", parts.join("/"))
 }
 
 /// Routes this thread's libxml2 errors into a vector for its lifetime.
