@@ -141,3 +141,24 @@ fn signal_hup(pid: i32) -> anyhow::Result<()> {
 fn signal_hup(_pid: i32) -> anyhow::Result<()> {
     anyhow::bail!("reload by signal needs a Unix system")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pid_file_holds_our_pid_and_goes_away() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(PID_FILE);
+        {
+            let _pid = PidFile::create(dir.path()).unwrap();
+            let text = std::fs::read_to_string(&path).unwrap();
+            assert_eq!(text.trim(), std::process::id().to_string());
+        }
+        assert!(!path.exists());
+        // Someone else's pid file is left alone.
+        std::fs::write(&path, "1\n").unwrap();
+        drop(PidFile(path.clone()));
+        assert!(path.exists());
+    }
+}

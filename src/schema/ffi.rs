@@ -236,16 +236,26 @@ unsafe fn node_path(node: *const x::xmlNode) -> String {
 }
 
 /// Routes this thread's libxml2 errors into a vector for its lifetime.
+/// The handler in place before is restored on drop (other layers, e.g. WS-Security, may
+/// route libxml2 errors to the log on the same thread).
 struct Collector {
     /// Owned (from `Box::into_raw`); freed in `drop`.
     diags: *mut Vec<Diagnostic>,
+    previous: (x::xmlStructuredErrorFunc, *mut c_void),
 }
 
 impl Collector {
     fn new() -> Self {
         let diags = Box::into_raw(Box::new(Vec::new()));
+        // SAFETY: the accessors return this thread's slots of libxml2's global state.
+        let previous = unsafe {
+            (
+                *x::__xmlStructuredError(),
+                *x::__xmlStructuredErrorContext(),
+            )
+        };
         unsafe { x::xmlSetStructuredErrorFunc(diags as *mut c_void, Some(collect)) };
-        Self { diags }
+        Self { diags, previous }
     }
 
     fn ptr(&self) -> *mut c_void {
@@ -261,7 +271,7 @@ impl Collector {
 impl Drop for Collector {
     fn drop(&mut self) {
         unsafe {
-            x::xmlSetStructuredErrorFunc(std::ptr::null_mut(), None);
+            x::xmlSetStructuredErrorFunc(self.previous.1, self.previous.0);
             drop(Box::from_raw(self.diags));
         }
     }
