@@ -92,6 +92,14 @@ fn bench(c: &mut Criterion) {
     }
     g.finish();
 
+    // What a thread pays once per schema set (compiled lazily per thread, not Send).
+    let mut g = c.benchmark_group("compile");
+    let wsdl = repo().join("wsdl/tiep-nhan-ho-so/TiepNhanHoSo.wsdl");
+    g.bench_function("tiep-nhan-ho-so contract", |b| {
+        b.iter(|| lienthong::schema::SchemaSet::compile(&[], std::slice::from_ref(&wsdl)).unwrap())
+    });
+    g.finish();
+
     // What the gateway does per mapped request: validate the input, map, validate output.
     let mut g = c.benchmark_group("validate+map");
     for (label, size) in sizes {

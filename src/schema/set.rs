@@ -570,6 +570,37 @@ mod tests {
     }
 
     #[test]
+    fn inline_schemas_importing_each_other_without_location() {
+        let dir = tempfile::tempdir().unwrap();
+        let wsdl = dir.path().join("two.wsdl");
+        std::fs::write(
+            &wsdl,
+            r#"<wsdl:definitions xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/" xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:a="urn:a" xmlns:b="urn:b">
+<wsdl:types>
+<xs:schema targetNamespace="urn:a" elementFormDefault="qualified">
+  <xs:import namespace="urn:b"/>
+  <xs:element name="R" type="b:T"/>
+</xs:schema>
+<xs:schema targetNamespace="urn:b" elementFormDefault="qualified">
+  <xs:complexType name="T"><xs:sequence><xs:element name="d" type="xs:date"/></xs:sequence></xs:complexType>
+</xs:schema>
+</wsdl:types>
+</wsdl:definitions>"#,
+        )
+        .unwrap();
+        let set = SchemaSet::compile(&[], &[wsdl]).unwrap();
+        set.validate(
+            b"<R xmlns=\"urn:a\"><d xmlns=\"urn:b\">2024-01-01</d></R>",
+            None,
+        )
+        .unwrap();
+        let v = set
+            .validate(b"<R xmlns=\"urn:a\"><d xmlns=\"urn:b\">x</d></R>", None)
+            .unwrap_err();
+        assert!(v[0].starts_with("/R/d: 'x' is not a valid value"), "{v:?}");
+    }
+
+    #[test]
     fn one_namespace_over_several_files() {
         let dir = tempfile::tempdir().unwrap();
         let head = "<xs:schema xmlns:xs=\"http://www.w3.org/2001/XMLSchema\" xmlns:a=\"urn:a\" targetNamespace=\"urn:a\" elementFormDefault=\"qualified\">";
