@@ -41,6 +41,8 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::sync::watch;
 
+pub mod tiep_nhan_ho_so;
+
 use crate::config::Config;
 use received::{Log, Received};
 use soap::{ProviderFault, SoapRequest, SoapResponse};
