@@ -2,8 +2,8 @@
 //! pipeline calls: the district's request validated, mapped to the provincial schema,
 //! answered by the example provider, mapped back; invalid messages in both directions
 //! and their faults. (The end-to-end run through the gateway with zeep is in the gateway's
-//! own tests.) The contract is built by hand here: it is what `wsdl::load` yields for
-//! wsdl/tiep-nhan-ho-so/TiepNhanHoSo.wsdl.
+//! own tests.) The service is the one
+//! `conf/gateway.toml` declares, its contract loaded by `wsdl::load`.
 
 use std::path::{Path, PathBuf};
 
@@ -12,76 +12,25 @@ use lienthong::fault::FaultCode;
 use lienthong::model::SoapVersion;
 use lienthong::registry::Service;
 use lienthong::schema::{self, Direction};
-use lienthong::wsdl::{Catalog, Contract, Document, DocumentKind, Operation, Style};
-use lienthong::xml::QName;
+use lienthong::wsdl::Catalog;
 
-const H: &str = "urn:mot-cua-huyen:ho-so:1";
 const T: &str = "urn:tinh:tiep-nhan-ho-so:1";
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn config(snippet: &str) -> Config {
-    let text = format!(
-        "[[agencies]]\ncode = \"000.00.00.H38\"\nname = \"UBND tỉnh\"\n\
-         [[agencies]]\ncode = \"000.00.21.H38\"\nname = \"UBND huyện Đông Sơn\"\n\
-         [[agencies]]\ncode = \"000.00.40.H38\"\nname = \"Trung tâm PVHCC\"\n{snippet}"
-    );
-    Config::parse(&repo().join("conf/gateway.toml"), &text).unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn op(name: &str, req: (&str, &str), resp: (&str, &str)) -> Operation {
-    Operation {
-        name: name.into(),
-        style: Style::Document,
-        soap_action: Some(format!("urn:tinh:tiep-nhan-ho-so:{name}")),
-        request_root: QName::new(req.0, req.1),
-        response_root: Some(QName::new(resp.0, resp.1)),
-        versions: vec![SoapVersion::V11, SoapVersion::V12],
-    }
-}
-
-fn contract() -> Contract {
-    let wsdl = repo().join("wsdl/tiep-nhan-ho-so/TiepNhanHoSo.wsdl");
-    let doc = |p: &str, kind| Document {
-        published_as: p.rsplit('/').next().unwrap().into(),
-        path: repo().join(p),
-        kind,
-    };
-    Contract {
-        main: wsdl,
-        target_namespace: "urn:tinh:tiep-nhan-ho-so:wsdl:1".into(),
-        operations: vec![
-            op(
-                "TiepNhanHoSo",
-                (T, "ThongTinHoSo"),
-                (T, "KetQuaTiepNhanHoSo"),
-            ),
-            op("TiepNhanHoSoHuyen", (H, "HoSo"), (H, "KetQuaTiepNhan")),
-        ],
-        documents: vec![
-            doc("wsdl/tiep-nhan-ho-so/TiepNhanHoSo.wsdl", DocumentKind::Wsdl),
-            doc(
-                "schemas/tiep-nhan-ho-so/ThongTinHoSo.xsd",
-                DocumentKind::Xsd,
-            ),
-            doc("schemas/mot-cua-huyen/HoSo.xsd", DocumentKind::Xsd),
-        ],
-    }
-}
-
 fn service() -> Service {
-    let snippet =
-        std::fs::read_to_string(repo().join("conf/services-mapping-example.toml")).unwrap();
-    let c = config(&snippet);
-    Service::load(
-        &c.path,
-        c.services[0].clone(),
-        contract(),
-        &Catalog::default(),
-    )
-    .unwrap_or_else(|e| panic!("{e}"))
+    let c = Config::load(&repo().join("conf/gateway.toml")).unwrap_or_else(|e| panic!("{e}"));
+    let sc = c
+        .services
+        .iter()
+        .find(|s| s.name.as_str() == "tiep-nhan-ho-so")
+        .expect("tiep-nhan-ho-so in conf/gateway.toml")
+        .clone();
+    let contract =
+        lienthong::wsdl::load(&sc.wsdl, &Catalog::default()).unwrap_or_else(|e| panic!("{e}"));
+    Service::load(&c.path, sc, contract, &Catalog::default()).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn golden(rel: &str) -> Vec<u8> {
@@ -221,17 +170,24 @@ fn a_value_the_mapping_cannot_convert_fails_whole_as_a_sender_fault() {
 
 #[test]
 fn a_mapping_bound_the_wrong_way_round_is_refused_at_load() {
-    let snippet = std::fs::read_to_string(repo().join("conf/services-mapping-example.toml"))
-        .unwrap()
-        .replace(
-            "request = \"mappings/ho-so-huyen-tinh/mapping.toml\"",
-            "request = \"mappings/ket-qua-tinh-huyen/mapping.toml\"",
-        );
-    let c = config(&snippet);
+    let good = service();
+    let mut sc = good.config.clone();
+    for b in &mut sc.mappings {
+        if let Some(r) = &b.request {
+            b.request = Some(
+                r.with_file_name("x")
+                    .parent()
+                    .unwrap()
+                    .parent()
+                    .unwrap()
+                    .join("ket-qua-tinh-huyen/mapping.toml"),
+            );
+        }
+    }
     let err = Service::load(
-        &c.path,
-        c.services[0].clone(),
-        contract(),
+        &good.config.wsdl,
+        sc,
+        good.contract.clone(),
         &Catalog::default(),
     )
     .err()

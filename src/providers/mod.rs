@@ -78,6 +78,7 @@ fn handler_for(path: &str) -> Option<Handler> {
         "/ho-tich" => Some(ho_tich::handle),
         "/dang-ky-kinh-doanh" => Some(dang_ky_kinh_doanh::handle),
         "/mot-cua" => Some(mot_cua::handle),
+        "/tiep-nhan-ho-so" => Some(tiep_nhan_ho_so::handle),
         _ => None,
     }
 }

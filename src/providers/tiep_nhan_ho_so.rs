@@ -80,6 +80,11 @@ fn working_days_after(mut d: NaiveDate, n: u32) -> NaiveDate {
     d
 }
 
+/// The HTTP providers' entry point: the pure [`answer`] behind the shared SOAP handling.
+pub fn handle(req: &super::soap::SoapRequest) -> Result<String, super::soap::ProviderFault> {
+    answer(req.version, &req.payload).map_err(super::soap::ProviderFault::client)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
