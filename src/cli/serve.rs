@@ -64,6 +64,7 @@ pub fn run(common: &Common, args: &ServeArgs, quiet: bool) -> anyhow::Result<i32
         let addr = listener.local_addr()?;
         let gw = Arc::new(build_gateway(common, config)?);
         announce(&gw, addr, quiet);
+        start_auditor_api(common, &gw.config, None).await?;
         crate::server::serve(gw.clone(), listener, shutdown_signal()).await?;
         finish(&gw).await;
         Ok(0)
@@ -77,6 +78,41 @@ pub async fn bind(mut config: Config) -> anyhow::Result<(tokio::net::TcpListener
         .with_context(|| format!("cannot listen on {}", config.gateway.listen))?;
     config.gateway.listen = listener.local_addr()?;
     Ok((listener, config))
+}
+
+/// Starts the auditor's API and page on their own listener (`[audit] api_listen`, or
+/// `fallback` when the configuration names none). Without configured auditors a token for
+/// this run only is generated and printed, so `demo` is usable out of the box.
+pub async fn start_auditor_api(
+    common: &Common,
+    config: &Config,
+    fallback: Option<SocketAddr>,
+) -> anyhow::Result<()> {
+    let Some(addr) = config.audit.api_listen.or(fallback) else {
+        return Ok(());
+    };
+    let mut settings = crate::web::Settings::from_config(config).map_err(|e| anyhow::anyhow!(e))?;
+    let dev_token = settings
+        .tokens
+        .is_empty()
+        .then(|| settings.tokens.add_generated("development"));
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr} for the auditor's API"))?;
+    let addr = listener.local_addr()?;
+    println!("  auditor's page: http://{addr}/audit/   API: http://{addr}/audit/api/openapi.json");
+    if let Some(t) = dev_token {
+        println!("  no [[audit.auditors]] configured: development auditor token for this run: {t}");
+    }
+    let reader = crate::audit::AuditReader::new(&common.audit_url(config), 4);
+    tokio::spawn(async move {
+        if let Err(e) =
+            crate::web::serve(listener, reader, Arc::new(settings), std::future::pending()).await
+        {
+            log::error!("auditor's API stopped: {e}");
+        }
+    });
+    Ok(())
 }
 
 /// After the listener has drained: seal the audit chain so its head is signed.
