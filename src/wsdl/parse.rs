@@ -1072,6 +1072,28 @@ mod tests {
         );
     }
 
+    /// Truncated and corrupted files are problems, never panics (files on disk are
+    /// trusted, but a half-copied set is common).
+    #[test]
+    fn damaged_input_never_panics() {
+        let x = format!(
+            "{}<!DOCTYPE x [<!ENTITY e \"v\">]><!-- &e; -->",
+            &WSDL[..WSDL.find("<w:definitions").unwrap()]
+        ) + &WSDL[WSDL.find("<w:definitions").unwrap()..].replace("urn:t#Op", "&e;&#x41;");
+        let bytes = x.as_bytes();
+        for end in 0..bytes.len() {
+            let _ = parse(&bytes[..end]);
+        }
+        for (i, junk) in (0..bytes.len())
+            .step_by(7)
+            .zip([b'<', b'&', b'"', b'>', 0xC3, b';'].iter().cycle())
+        {
+            let mut b = bytes.to_vec();
+            b[i] = *junk;
+            let _ = parse(&b);
+        }
+    }
+
     #[test]
     fn byte_order_mark_shifts_offsets() {
         let mut b = b"\xEF\xBB\xBF".to_vec();
