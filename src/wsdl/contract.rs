@@ -71,12 +71,13 @@ fn build_checked(docs: Vec<Doc>, problems: &mut Vec<Problem>) -> Option<Contract
     if !problems.is_empty() {
         return None;
     }
-    let documents = documents(&docs);
+    let main = docs[0].path.clone();
+    let target_namespace = docs[0].parsed.target_namespace.clone().unwrap_or_default();
     Some(Contract {
-        main: docs[0].path.clone(),
-        target_namespace: docs[0].parsed.target_namespace.clone().unwrap_or_default(),
+        main,
+        target_namespace,
         operations,
-        documents,
+        documents: documents(docs),
         warnings,
     })
 }
@@ -479,14 +480,15 @@ fn merge(ops: &mut Vec<Operation>, op: Operation) {
 }
 
 /// The published documents with their links and the edits publishing applies.
-fn documents(docs: &[Doc]) -> Vec<Document> {
+fn documents(docs: Vec<Doc>) -> Vec<Document> {
     let absolute = |p: &Path| uri::normalize(&std::path::absolute(p).unwrap_or(p.to_path_buf()));
     let main_dir = absolute(&docs[0].path)
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_default();
     let any_service = docs.iter().any(|d| !d.parsed.services.is_empty());
-    docs.iter()
+    let generated = (!any_service).then(|| generated_ports(&docs));
+    docs.into_iter()
         .enumerate()
         .map(|(di, d)| {
             let p = &d.parsed;
@@ -516,13 +518,11 @@ fn documents(docs: &[Doc]) -> Vec<Document> {
                     action: EditAction::Address,
                 });
             }
-            if di == 0 && !any_service {
-                if let Some(at) = p.definitions_end {
-                    edits.push(Edit {
-                        span: at..at,
-                        action: EditAction::AddService(generated_ports(docs)),
-                    });
-                }
+            if let (0, Some(ports), Some(at)) = (di, &generated, p.definitions_end) {
+                edits.push(Edit {
+                    span: at..at,
+                    action: EditAction::AddService(ports.clone()),
+                });
             }
             // Published documents carry no DTD (consumers such as zeep and .NET refuse
             // one): the DOCTYPE goes and internal entity references are expanded, except
@@ -547,14 +547,16 @@ fn documents(docs: &[Doc]) -> Vec<Document> {
                 }
             }
             edits.sort_by_key(|e| (e.span.start, e.span.end));
+            let kind = d.kind();
             Document {
                 published_as: uri::relative_to(&main_dir, &absolute(&d.path)),
                 path: d.path.clone(),
-                kind: d.kind(),
+                kind,
                 target_namespace: p.target_namespace.clone(),
-                bytes: d.bytes.clone(),
+                // Moved, not copied: the contract keeps the only copy of each file.
+                bytes: d.bytes,
                 links,
-                inline_schemas: if d.kind() == DocumentKind::Wsdl {
+                inline_schemas: if kind == DocumentKind::Wsdl {
                     p.schemas
                         .iter()
                         .map(|s| InlineSchema {
