@@ -289,7 +289,7 @@ impl<'i> Walker<'i> {
                     self.epr_text = Some(from..end);
                 }
                 Event::End(_) => {
-                    self.end(start, end);
+                    self.end(end);
                     if self.stack.is_empty() && self.out.kind == Some(DocumentKind::Wsdl) {
                         self.out.definitions_end = Some(start);
                     }
@@ -320,7 +320,7 @@ impl<'i> Walker<'i> {
     }
 
     /// An end tag: closes the context it opened.
-    fn end(&mut self, _start: usize, end: usize) {
+    fn end(&mut self, end: usize) {
         match self.stack.pop() {
             Some(Ctx::Schema(i)) => self.out.schemas[i].span.end = end,
             Some(Ctx::EndpointAddress) => {
@@ -353,6 +353,13 @@ impl<'i> Walker<'i> {
                 if !empty {
                     self.stack.push(ctx);
                 }
+            }
+            // XML 1.0 §2.1: exactly one root element.
+            Event::Start(_) | Event::Empty(_) if self.stack.is_empty() => {
+                return Err(Fatal {
+                    offset: start,
+                    reason: "malformed XML: a second root element".into(),
+                });
             }
             Event::Start(e) => {
                 let ctx = self.element(reader, &e, start, end);
@@ -819,10 +826,7 @@ impl<'i> Walker<'i> {
     ) {
         for (a, span) in attrs {
             let key = a.key.0;
-            if !matches!(
-                key,
-                "type" | "ref" | "base" | "itemType" | "substitutionGroup"
-            ) {
+            if !QNAME_ATTRIBUTES.contains(&key) {
                 continue;
             }
             if let Ok(v) = unescape(a, &self.entities) {
