@@ -887,3 +887,14 @@ fn a_rendered_set_compiles_in_libxml2_offline() {
         "pattern not applied: {refused}"
     );
 }
+
+#[test]
+fn a_missing_schema_is_one_problem_not_one_per_reference() {
+    assert_eq!(
+        problems("broken/missing-xsd.wsdl"),
+        format!(
+            "{B}/missing-xsd.wsdl:11: cannot read `types/ThongDiep.xsd` \
+             ({B}/types/ThongDiep.xsd): No such file or directory (os error 2)"
+        )
+    );
+}

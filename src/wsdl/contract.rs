@@ -54,6 +54,7 @@ fn build_checked(docs: Vec<Doc>, problems: &mut Vec<Problem>) -> Option<Contract
         port_types: HashMap::new(),
         bindings: HashMap::new(),
         declared_at: Vec::new(),
+        unavailable: unavailable_namespaces(&docs),
     };
     b.index();
     b.check_references();
@@ -82,6 +83,32 @@ fn build_checked(docs: Vec<Doc>, problems: &mut Vec<Problem>) -> Option<Contract
     })
 }
 
+/// Namespaces of the imports and includes that did not load.
+fn unavailable_namespaces(docs: &[Doc]) -> HashSet<String> {
+    let mut out = HashSet::new();
+    for d in docs {
+        for (j, r) in d.parsed.refs.iter().enumerate() {
+            let followed = d
+                .links
+                .iter()
+                .chain(&d.namespace_links)
+                .any(|&(k, _)| k == j);
+            let has_location = r.location.as_deref().is_some_and(|l| !l.trim().is_empty());
+            if followed || !has_location {
+                continue;
+            }
+            let ns = match r.kind {
+                RefKind::WsdlImport | RefKind::XsdImport => r.namespace.clone(),
+                RefKind::XsdInclude | RefKind::XsdRedefine => r
+                    .schema
+                    .and_then(|s| d.parsed.schemas[s].target_namespace.clone()),
+            };
+            out.insert(ns.unwrap_or_default());
+        }
+    }
+    out
+}
+
 fn line(d: &Doc, offset: usize) -> usize {
     d.line(offset)
 }
@@ -98,6 +125,9 @@ struct Builder<'d> {
     /// (document, offset) of the binding operation each entry of the operations list
     /// was first built from, for warnings.
     declared_at: Vec<(usize, usize)>,
+    /// Namespaces an import or include failed to bring in (already reported): references
+    /// into them are not reported again, one missing file is one problem.
+    unavailable: HashSet<String>,
 }
 
 impl<'d> Builder<'d> {
@@ -204,7 +234,7 @@ impl<'d> Builder<'d> {
             for pt in &p.port_types {
                 for op in &pt.operations {
                     for (q, offset) in op.input.iter().chain(&op.output) {
-                        if !self.messages.contains_key(q) {
+                        if !self.messages.contains_key(q) && !self.unavailable.contains(&q.ns) {
                             self.problem(
                                 di,
                                 *offset,
@@ -221,6 +251,9 @@ impl<'d> Builder<'d> {
             for b in &p.bindings {
                 let Some(ptq) = &b.port_type else { continue };
                 let Some(&(pd, pi)) = self.port_types.get(ptq) else {
+                    if self.unavailable.contains(&ptq.ns) {
+                        continue;
+                    }
                     self.problem(
                         di,
                         b.offset,
@@ -249,7 +282,7 @@ impl<'d> Builder<'d> {
             for s in &p.services {
                 for port in &s.ports {
                     if let Some(q) = &port.binding {
-                        if !self.bindings.contains_key(q) {
+                        if !self.bindings.contains_key(q) && !self.unavailable.contains(&q.ns) {
                             self.problem(
                                 di,
                                 port.offset,
@@ -266,6 +299,10 @@ impl<'d> Builder<'d> {
     }
 
     fn check_part(&mut self, di: usize, m: &Message, part: &Part) {
+        let named = part.element.as_ref().or(part.type_.as_ref());
+        if named.is_some_and(|q| self.unavailable.contains(&q.ns)) {
+            return;
+        }
         match (&part.element, &part.type_) {
             (Some(e), _) if !self.elements.contains(e) => self.problem(
                 di,
