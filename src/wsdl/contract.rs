@@ -54,6 +54,7 @@ fn build_checked(docs: Vec<Doc>, problems: &mut Vec<Problem>) -> Option<Contract
         port_types: HashMap::new(),
         bindings: HashMap::new(),
         declared_at: Vec::new(),
+        unavailable: unavailable_namespaces(&docs),
     };
     b.index();
     b.check_references();
@@ -71,14 +72,41 @@ fn build_checked(docs: Vec<Doc>, problems: &mut Vec<Problem>) -> Option<Contract
     if !problems.is_empty() {
         return None;
     }
-    let documents = documents(&docs);
+    let main = docs[0].path.clone();
+    let target_namespace = docs[0].parsed.target_namespace.clone().unwrap_or_default();
     Some(Contract {
-        main: docs[0].path.clone(),
-        target_namespace: docs[0].parsed.target_namespace.clone().unwrap_or_default(),
+        main,
+        target_namespace,
         operations,
-        documents,
+        documents: documents(docs),
         warnings,
     })
+}
+
+/// Namespaces of the imports and includes that did not load.
+fn unavailable_namespaces(docs: &[Doc]) -> HashSet<String> {
+    let mut out = HashSet::new();
+    for d in docs {
+        for (j, r) in d.parsed.refs.iter().enumerate() {
+            let followed = d
+                .links
+                .iter()
+                .chain(&d.namespace_links)
+                .any(|&(k, _)| k == j);
+            let has_location = r.location.as_deref().is_some_and(|l| !l.trim().is_empty());
+            if followed || !has_location {
+                continue;
+            }
+            let ns = match r.kind {
+                RefKind::WsdlImport | RefKind::XsdImport => r.namespace.clone(),
+                RefKind::XsdInclude | RefKind::XsdRedefine => r
+                    .schema
+                    .and_then(|s| d.parsed.schemas[s].target_namespace.clone()),
+            };
+            out.insert(ns.unwrap_or_default());
+        }
+    }
+    out
 }
 
 fn line(d: &Doc, offset: usize) -> usize {
@@ -97,6 +125,9 @@ struct Builder<'d> {
     /// (document, offset) of the binding operation each entry of the operations list
     /// was first built from, for warnings.
     declared_at: Vec<(usize, usize)>,
+    /// Namespaces an import or include failed to bring in (already reported): references
+    /// into them are not reported again, one missing file is one problem.
+    unavailable: HashSet<String>,
 }
 
 impl<'d> Builder<'d> {
@@ -203,7 +234,7 @@ impl<'d> Builder<'d> {
             for pt in &p.port_types {
                 for op in &pt.operations {
                     for (q, offset) in op.input.iter().chain(&op.output) {
-                        if !self.messages.contains_key(q) {
+                        if !self.messages.contains_key(q) && !self.unavailable.contains(&q.ns) {
                             self.problem(
                                 di,
                                 *offset,
@@ -220,6 +251,9 @@ impl<'d> Builder<'d> {
             for b in &p.bindings {
                 let Some(ptq) = &b.port_type else { continue };
                 let Some(&(pd, pi)) = self.port_types.get(ptq) else {
+                    if self.unavailable.contains(&ptq.ns) {
+                        continue;
+                    }
                     self.problem(
                         di,
                         b.offset,
@@ -248,7 +282,7 @@ impl<'d> Builder<'d> {
             for s in &p.services {
                 for port in &s.ports {
                     if let Some(q) = &port.binding {
-                        if !self.bindings.contains_key(q) {
+                        if !self.bindings.contains_key(q) && !self.unavailable.contains(&q.ns) {
                             self.problem(
                                 di,
                                 port.offset,
@@ -265,6 +299,10 @@ impl<'d> Builder<'d> {
     }
 
     fn check_part(&mut self, di: usize, m: &Message, part: &Part) {
+        let named = part.element.as_ref().or(part.type_.as_ref());
+        if named.is_some_and(|q| self.unavailable.contains(&q.ns)) {
+            return;
+        }
         match (&part.element, &part.type_) {
             (Some(e), _) if !self.elements.contains(e) => self.problem(
                 di,
@@ -479,14 +517,15 @@ fn merge(ops: &mut Vec<Operation>, op: Operation) {
 }
 
 /// The published documents with their links and the edits publishing applies.
-fn documents(docs: &[Doc]) -> Vec<Document> {
+fn documents(docs: Vec<Doc>) -> Vec<Document> {
     let absolute = |p: &Path| uri::normalize(&std::path::absolute(p).unwrap_or(p.to_path_buf()));
     let main_dir = absolute(&docs[0].path)
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_default();
     let any_service = docs.iter().any(|d| !d.parsed.services.is_empty());
-    docs.iter()
+    let generated = (!any_service).then(|| generated_ports(&docs));
+    docs.into_iter()
         .enumerate()
         .map(|(di, d)| {
             let p = &d.parsed;
@@ -516,13 +555,11 @@ fn documents(docs: &[Doc]) -> Vec<Document> {
                     action: EditAction::Address,
                 });
             }
-            if di == 0 && !any_service {
-                if let Some(at) = p.definitions_end {
-                    edits.push(Edit {
-                        span: at..at,
-                        action: EditAction::AddService(generated_ports(docs)),
-                    });
-                }
+            if let (0, Some(ports), Some(at)) = (di, &generated, p.definitions_end) {
+                edits.push(Edit {
+                    span: at..at,
+                    action: EditAction::AddService(ports.clone()),
+                });
             }
             // Published documents carry no DTD (consumers such as zeep and .NET refuse
             // one): the DOCTYPE goes and internal entity references are expanded, except
@@ -547,14 +584,16 @@ fn documents(docs: &[Doc]) -> Vec<Document> {
                 }
             }
             edits.sort_by_key(|e| (e.span.start, e.span.end));
+            let kind = d.kind();
             Document {
                 published_as: uri::relative_to(&main_dir, &absolute(&d.path)),
                 path: d.path.clone(),
-                kind: d.kind(),
+                kind,
                 target_namespace: p.target_namespace.clone(),
-                bytes: d.bytes.clone(),
+                // Moved, not copied: the contract keeps the only copy of each file.
+                bytes: d.bytes,
                 links,
-                inline_schemas: if d.kind() == DocumentKind::Wsdl {
+                inline_schemas: if kind == DocumentKind::Wsdl {
                     p.schemas
                         .iter()
                         .map(|s| InlineSchema {

@@ -41,7 +41,7 @@ pub struct Operation {
 }
 
 /// A document the contract is made of (the WSDL, imported WSDLs, XSDs).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Document {
     /// Path as published under `?xsd=` / `?wsdl=`, relative to the main WSDL's directory
     /// (`/`-separated; may start with `../` for files outside that directory).
@@ -58,6 +58,22 @@ pub struct Document {
     pub inline_schemas: Vec<InlineSchema>,
     /// Byte spans publishing rewrites, sorted by position, never overlapping.
     pub(crate) edits: Vec<Edit>,
+}
+
+/// The bytes are summarised: a contract in a log line must not print whole files.
+impl std::fmt::Debug for Document {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Document")
+            .field("published_as", &self.published_as)
+            .field("path", &self.path)
+            .field("kind", &self.kind)
+            .field("target_namespace", &self.target_namespace)
+            .field("bytes", &format_args!("{} bytes", self.bytes.len()))
+            .field("links", &self.links)
+            .field("inline_schemas", &self.inline_schemas.len())
+            .field("edits", &self.edits.len())
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -170,7 +170,7 @@ const WSAM: &str = "http://www.w3.org/2007/05/addressing/metadata";
 const WSAW: &str = "http://www.w3.org/2006/05/addressing/wsdl";
 
 /// XSD attributes whose value is a QName (XSD 1.0 Part 1, the schema for schemas).
-const QNAME_ATTRIBUTES: [&str; 5] = ["type=", "ref=", "base=", "itemType=", "substitutionGroup="];
+const QNAME_ATTRIBUTES: [&str; 5] = ["type", "ref", "base", "itemType", "substitutionGroup"];
 
 #[derive(Clone, Copy)]
 enum Ctx {
@@ -289,7 +289,7 @@ impl<'i> Walker<'i> {
                     self.epr_text = Some(from..end);
                 }
                 Event::End(_) => {
-                    self.end(start, end);
+                    self.end(end);
                     if self.stack.is_empty() && self.out.kind == Some(DocumentKind::Wsdl) {
                         self.out.definitions_end = Some(start);
                     }
@@ -320,7 +320,7 @@ impl<'i> Walker<'i> {
     }
 
     /// An end tag: closes the context it opened.
-    fn end(&mut self, _start: usize, end: usize) {
+    fn end(&mut self, end: usize) {
         match self.stack.pop() {
             Some(Ctx::Schema(i)) => self.out.schemas[i].span.end = end,
             Some(Ctx::EndpointAddress) => {
@@ -353,6 +353,13 @@ impl<'i> Walker<'i> {
                 if !empty {
                     self.stack.push(ctx);
                 }
+            }
+            // XML 1.0 §2.1: exactly one root element.
+            Event::Start(_) | Event::Empty(_) if self.stack.is_empty() => {
+                return Err(Fatal {
+                    offset: start,
+                    reason: "malformed XML: a second root element".into(),
+                });
             }
             Event::Start(e) => {
                 let ctx = self.element(reader, &e, start, end);
@@ -460,6 +467,13 @@ impl<'i> Walker<'i> {
             Some(c) => *c,
         };
         let (ns_uri, local) = element_name(reader, e);
+        if let Ctx::InSchema = parent {
+            // The bulk of a schema: only QName prefixes are of interest here.
+            if ns_uri == ns::XSD {
+                self.check_nested_qnames(reader, e.attributes_raw(), start);
+            }
+            return Ctx::InSchema;
+        }
         let is = |n: &str, l: &str| ns_uri == n && local == l;
         let soap_version = match ns_uri {
             ns::WSDL_SOAP11 => Some(SoapVersion::V11),
@@ -540,16 +554,6 @@ impl<'i> Walker<'i> {
                     ..Default::default()
                 });
                 Ctx::Schema(self.out.schemas.len() - 1)
-            }
-            Ctx::InSchema if ns_uri == ns::XSD => {
-                // Most of a schema's elements carry no QName-valued attribute; a substring
-                // test is much cheaper than iterating the attributes of each.
-                let raw = e.attributes_raw();
-                if QNAME_ATTRIBUTES.iter().any(|a| raw.contains(a)) {
-                    let attrs = self.attrs(e, start);
-                    self.check_schema_qnames(reader, &attrs);
-                }
-                Ctx::InSchema
             }
             Ctx::Schema(si) if ns_uri == ns::XSD => {
                 let attrs = self.attrs(e, start);
@@ -822,10 +826,7 @@ impl<'i> Walker<'i> {
     ) {
         for (a, span) in attrs {
             let key = a.key.0;
-            if !matches!(
-                key,
-                "type" | "ref" | "base" | "itemType" | "substitutionGroup"
-            ) {
+            if !QNAME_ATTRIBUTES.contains(&key) {
                 continue;
             }
             if let Ok(v) = unescape(a, &self.entities) {
@@ -835,6 +836,53 @@ impl<'i> Walker<'i> {
                         format!("unknown namespace prefix `{prefix}` in {key}=\"{v}\""),
                     ));
                 }
+            }
+        }
+    }
+
+    /// As `check_schema_qnames`, for the many elements inside schema components (most of
+    /// a schema's bytes): one pass over the raw attribute text, no attribute list built,
+    /// nothing copied. Malformed attributes there are left to the schema compiler.
+    fn check_nested_qnames(&mut self, reader: &NsReader<&'i [u8]>, raw: &str, start: usize) {
+        let b = raw.as_bytes();
+        let mut i = 0;
+        while let Some(eq) = b[i..].iter().position(|&c| c == b'=').map(|p| p + i) {
+            i = eq + 1;
+            let key_end = raw[..eq].trim_end().len();
+            let key_start = raw[..key_end]
+                .rfind(|c: char| c.is_ascii_whitespace())
+                .map_or(0, |p| p + 1);
+            let key = &raw[key_start..key_end];
+            let rest = raw[eq + 1..].trim_start();
+            let Some(quote) = rest.chars().next().filter(|c| *c == '"' || *c == '\'') else {
+                continue;
+            };
+            let Some(len) = rest[1..].find(quote) else {
+                break;
+            };
+            let value = &rest[1..1 + len];
+            i = raw.len() - rest.len() + len + 2;
+            if !QNAME_ATTRIBUTES.contains(&key) {
+                continue;
+            }
+            let Some((prefix, _)) = value.trim().split_once(':') else {
+                continue; // unprefixed: the default namespace or none, always resolvable
+            };
+            if prefix.contains('&') {
+                continue; // written with an entity: left to the schema compiler
+            }
+            let res = reader
+                .resolver()
+                .resolve_prefix(quick_xml::name::QName(value.trim()).prefix(), false);
+            if matches!(res, ResolveResult::Unknown(_)) {
+                let at = span_in(self.input, value).map_or(start, |r| r.start);
+                self.out.problems.push((
+                    at,
+                    format!(
+                        "unknown namespace prefix `{prefix}` in {key}=\"{}\"",
+                        value.trim()
+                    ),
+                ));
             }
         }
     }
@@ -1070,6 +1118,47 @@ mod tests {
             "{:?}",
             p.problems
         );
+    }
+
+    #[test]
+    fn unknown_prefixes_deep_inside_schemas() {
+        let x = "<xs:schema xmlns:xs=\"http://www.w3.org/2001/XMLSchema\" xmlns:t=\"urn:t\">\n\
+                 <xs:element name=\"A\"><xs:complexType><xs:sequence>\n\
+                 <xs:element name=\"B\" type=\"t:T\"/><xs:element ref=\"xml:lang\"/>\n\
+                 <xs:element name=\"C\"\n   type=\"qq:T\"/>\n\
+                 </xs:sequence></xs:complexType></xs:element></xs:schema>";
+        let p = parse(x.as_bytes()).unwrap();
+        let found: Vec<(usize, &str)> = p
+            .problems
+            .iter()
+            .map(|(o, r)| (crate::xml::line_of(x.as_bytes(), *o), r.as_str()))
+            .collect();
+        assert_eq!(
+            found,
+            [(5, "unknown namespace prefix `qq` in type=\"qq:T\"")]
+        );
+    }
+
+    /// Truncated and corrupted files are problems, never panics (files on disk are
+    /// trusted, but a half-copied set is common).
+    #[test]
+    fn damaged_input_never_panics() {
+        let x = format!(
+            "{}<!DOCTYPE x [<!ENTITY e \"v\">]><!-- &e; -->",
+            &WSDL[..WSDL.find("<w:definitions").unwrap()]
+        ) + &WSDL[WSDL.find("<w:definitions").unwrap()..].replace("urn:t#Op", "&e;&#x41;");
+        let bytes = x.as_bytes();
+        for end in 0..bytes.len() {
+            let _ = parse(&bytes[..end]);
+        }
+        for (i, junk) in (0..bytes.len())
+            .step_by(7)
+            .zip([b'<', b'&', b'"', b'>', 0xC3, b';'].iter().cycle())
+        {
+            let mut b = bytes.to_vec();
+            b[i] = *junk;
+            let _ = parse(&b);
+        }
     }
 
     #[test]
