@@ -271,7 +271,11 @@ fn cpu_time_per_2kb_message() {
     let item = "    <GiayTo><TenGiayTo>Bản sao giấy tờ tùy thân của người đi đăng ký</TenGiayTo><SoBan>1</SoBan><BanChinh>K</BanChinh></GiayTo>\n";
     for (label, size) in [("2KB", 2048usize), ("1MB", 1 << 20)] {
         let n = size.saturating_sub(base.len()) / item.len();
-        let doc = base.replacen("  </DanhSachGiayTo>", &format!("{}  </DanhSachGiayTo>", item.repeat(n)), 1);
+        let doc = base.replacen(
+            "  </DanhSachGiayTo>",
+            &format!("{}  </DanhSachGiayTo>", item.repeat(n)),
+            1,
+        );
         let iters = if size > 4096 { 5 } else { 2000 };
         let root = &m.source.root;
         let mut time = |f: &dyn Fn()| {
@@ -282,7 +286,12 @@ fn cpu_time_per_2kb_message() {
             }
             (cpu() - t0) / iters
         };
-        let v = time(&|| m.source.schemas.validate(doc.as_bytes(), Some(root)).unwrap());
+        let v = time(&|| {
+            m.source
+                .schemas
+                .validate(doc.as_bytes(), Some(root))
+                .unwrap()
+        });
         let a = time(&|| {
             m.apply(doc.as_bytes(), Direction::Request).unwrap();
         });
@@ -290,7 +299,12 @@ fn cpu_time_per_2kb_message() {
         let p = time(&|| {
             lienthong::schema::tree::Tree::parse(&doc, false).unwrap();
         });
-        let o = time(&|| m.target.schemas.validate(&out, Some(&m.target.root)).unwrap());
+        let o = time(&|| {
+            m.target
+                .schemas
+                .validate(&out, Some(&m.target.root))
+                .unwrap()
+        });
         println!("{label}: tree parse {p:?}, output validation {o:?}");
         println!("{label} ({} bytes): validate {v:?}, map (incl. output validation) {a:?}, validate+map {:?}", doc.len(), v + a);
     }

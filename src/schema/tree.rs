@@ -114,7 +114,12 @@ impl Tree {
                         ns_decls,
                     });
                     if let Some(&p) = stack.last() {
-                        tree.nodes[p].children.push(idx);
+                        let parent = &mut tree.nodes[p];
+                        parent.children.push(idx);
+                        // Indentation before the first child is not content.
+                        if parent.children.len() == 1 && parent.text.trim().is_empty() {
+                            parent.text.clear();
+                        }
                     }
                     stack.push(idx);
                 }
@@ -123,8 +128,14 @@ impl Tree {
                 }
                 Event::Text(t) => {
                     if let Some(&cur) = stack.last() {
+                        let el = &mut tree.nodes[cur];
+                        // Whitespace between child elements is not content (payloads
+                        // are data, not mixed content); skipping it saves allocations.
+                        if !el.children.is_empty() && t.chars().all(char::is_whitespace) {
+                            continue;
+                        }
                         // Entity references arrive as their own events (GeneralRef).
-                        tree.nodes[cur].text.push_str(&t.xml10_content());
+                        el.text.push_str(&t.xml10_content());
                     } else if t.chars().any(|c| !c.is_whitespace()) {
                         return Err("text outside the root element".into());
                     }
