@@ -278,7 +278,7 @@ fn cpu_time_per_2kb_message() {
         );
         let iters = if size > 4096 { 5 } else { 2000 };
         let root = &m.source.root;
-        let mut time = |f: &dyn Fn()| {
+        let time = |f: &dyn Fn()| {
             f();
             let t0 = cpu();
             for _ in 0..iters {
