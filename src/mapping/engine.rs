@@ -106,7 +106,7 @@ impl Plan {
         if !root.is(&self.source_root.ns, &self.source_root.local) {
             return Err(Failure::Input(format!(
                 "the root element is {}, the mapping reads {}",
-                QName::new(root.ns.clone(), root.local.clone()),
+                QName::new(root.ns.to_string(), root.local.clone()),
                 self.source_root
             )));
         }
