@@ -206,3 +206,62 @@ fn payloads_for_the_zeep_end_to_end_are_documented_and_valid() {
     svc.validate(op, Direction::Request, &std::fs::read(p).unwrap())
         .unwrap();
 }
+
+/// CPU time per message on one thread, independent of machine load (criterion measures
+/// wall time): `cargo test --release --test schema_mapping -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn cpu_time_per_2kb_message() {
+    use lienthong::mapping::Mapping;
+    fn cpu() -> std::time::Duration {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: a valid timespec for the duration of the call.
+        unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+        std::time::Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+    }
+    let m = Mapping::load(&repo().join("conf/mappings/ho-so-huyen-tinh/mapping.toml")).unwrap();
+    let base = String::from_utf8(golden("ho-so-huyen-tinh/tests/day-du/input.xml")).unwrap();
+    let item = "    <GiayTo><TenGiayTo>Bản sao giấy tờ tùy thân của người đi đăng ký</TenGiayTo><SoBan>1</SoBan><BanChinh>K</BanChinh></GiayTo>\n";
+    for (label, size) in [("2KB", 2048usize), ("1MB", 1 << 20)] {
+        let n = size.saturating_sub(base.len()) / item.len();
+        let doc = base.replacen(
+            "  </DanhSachGiayTo>",
+            &format!("{}  </DanhSachGiayTo>", item.repeat(n)),
+            1,
+        );
+        let iters = if size > 4096 { 5 } else { 2000 };
+        let root = &m.source.root;
+        let time = |f: &dyn Fn()| {
+            f();
+            let t0 = cpu();
+            for _ in 0..iters {
+                f();
+            }
+            (cpu() - t0) / iters
+        };
+        let v = time(&|| {
+            m.source
+                .schemas
+                .validate(doc.as_bytes(), Some(root))
+                .unwrap()
+        });
+        let a = time(&|| {
+            m.apply(doc.as_bytes(), Direction::Request).unwrap();
+        });
+        let out = m.apply(doc.as_bytes(), Direction::Request).unwrap();
+        let p = time(&|| {
+            lienthong::schema::tree::Tree::parse(&doc, false).unwrap();
+        });
+        let o = time(&|| {
+            m.target
+                .schemas
+                .validate(&out, Some(&m.target.root))
+                .unwrap()
+        });
+        println!("{label}: tree parse {p:?}, output validation {o:?}");
+        println!("{label} ({} bytes): validate {v:?}, map (incl. output validation) {a:?}, validate+map {:?}", doc.len(), v + a);
+    }
+}

@@ -48,6 +48,8 @@ struct Walked {
     /// The value type at the end (element text or attribute), if it has one.
     leaf: Option<Simple>,
     repeats: bool,
+    /// The last step itself may occur more than once.
+    last_many: bool,
     required: bool,
     orders: Vec<usize>,
 }
@@ -241,6 +243,13 @@ impl<'a> Checker<'a> {
                 self.problem(
                     line,
                     "for_each iterates over elements, not attributes".into(),
+                );
+                return None;
+            }
+            if !tw.last_many {
+                self.problem(
+                    line,
+                    format!("for_each target `{to_text}` cannot repeat (maxOccurs 1) but one is written per source item"),
                 );
                 return None;
             }
@@ -440,6 +449,7 @@ impl<'a> Checker<'a> {
         let mut content = start.clone();
         let mut leaf = content.text.clone();
         let mut repeats = false;
+        let mut last_many = false;
         let mut required = true;
         let mut orders = Vec::new();
         for (i, s) in path.steps.iter().enumerate() {
@@ -448,6 +458,7 @@ impl<'a> Checker<'a> {
                     Some(pos) => {
                         let c = content.children[pos].clone();
                         repeats |= c.many;
+                        last_many = c.many;
                         required = c.min >= 1 && !c.in_choice;
                         orders.push(pos);
                         content = xsd.content(c.decl);
@@ -465,6 +476,7 @@ impl<'a> Checker<'a> {
                         };
                         leaf = content.text.clone();
                         required = false;
+                        last_many = true;
                     }
                     None => {
                         let here: Vec<String> = content
@@ -497,6 +509,7 @@ impl<'a> Checker<'a> {
                     Some(a) => {
                         leaf = Some(a.simple.clone());
                         required = a.required;
+                        last_many = false;
                         orders.push(0);
                     }
                     None => {
@@ -517,6 +530,7 @@ impl<'a> Checker<'a> {
             content,
             leaf,
             repeats,
+            last_many,
             required,
             orders,
         })

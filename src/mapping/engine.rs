@@ -52,17 +52,18 @@ pub struct TargetStep {
     pub order: usize,
 }
 
+/// The output tree; names are borrowed from the plan (no allocation per element).
 #[derive(Debug)]
-struct Out {
-    name: QName,
+struct Out<'p> {
+    name: &'p QName,
     order: usize,
-    attrs: Vec<(QName, String)>,
+    attrs: Vec<(&'p QName, String)>,
     text: Option<String>,
-    children: Vec<Out>,
+    children: Vec<Out<'p>>,
 }
 
-impl Out {
-    fn new(name: QName, order: usize) -> Out {
+impl<'p> Out<'p> {
+    fn new(name: &'p QName, order: usize) -> Out<'p> {
         Out {
             name,
             order,
@@ -73,25 +74,25 @@ impl Out {
     }
 
     /// The child named by `step`, created if absent (intermediate elements are shared).
-    fn child(&mut self, step: &TargetStep) -> &mut Out {
-        match self.children.iter().rposition(|c| c.name == step.name) {
+    fn child(&mut self, step: &'p TargetStep) -> &mut Out<'p> {
+        match self.children.iter().rposition(|c| *c.name == step.name) {
             Some(i) => &mut self.children[i],
             None => {
-                self.children.push(Out::new(step.name.clone(), step.order));
+                self.children.push(Out::new(&step.name, step.order));
                 self.children.last_mut().expect("just pushed")
             }
         }
     }
 
-    fn set(&mut self, steps: &[TargetStep], value: String) {
+    fn set(&mut self, steps: &'p [TargetStep], value: String) {
         let (last, init) = steps.split_last().expect("checked: non-empty target");
         let mut cur = self;
         for s in init {
             cur = cur.child(s);
         }
         if last.attribute {
-            cur.attrs.retain(|(n, _)| *n != last.name);
-            cur.attrs.push((last.name.clone(), value));
+            cur.attrs.retain(|(n, _)| **n != last.name);
+            cur.attrs.push((&last.name, value));
         } else {
             cur.child(last).text = Some(value);
         }
@@ -105,23 +106,27 @@ impl Plan {
         if !root.is(&self.source_root.ns, &self.source_root.local) {
             return Err(Failure::Input(format!(
                 "the root element is {}, the mapping reads {}",
-                QName::new(root.ns.clone(), root.local.clone()),
+                QName::new(root.ns.to_string(), root.local.clone()),
                 self.source_root
             )));
         }
-        let mut out = Out::new(self.target_root.clone(), 0);
-        let label = format!("/{}", display(&self.source_root, &self.namespaces));
+        let mut out = Out::new(&self.target_root, 0);
+        let label = Label {
+            parent: None,
+            steps: &[],
+            index: 0,
+        };
         self.apply(&self.rules, input, 0, &mut out, &label)?;
         Ok(self.serialise(out))
     }
 
-    fn apply(
-        &self,
-        rules: &[Rule],
+    fn apply<'p>(
+        &'p self,
+        rules: &'p [Rule],
         input: &Tree,
         ctx: usize,
-        out: &mut Out,
-        label: &str,
+        out: &mut Out<'p>,
+        label: &Label<'_>,
     ) -> Result<(), Failure> {
         for rule in rules {
             match rule {
@@ -141,11 +146,13 @@ impl Plan {
                         parent = parent.child(s);
                     }
                     for (i, item) in items.into_iter().enumerate() {
-                        parent
-                            .children
-                            .push(Out::new(last.name.clone(), last.order));
+                        parent.children.push(Out::new(&last.name, last.order));
                         let target = parent.children.last_mut().expect("just pushed");
-                        let l = format!("{label}/{}[{}]", self.show(&r.from), i + 1);
+                        let l = Label {
+                            parent: Some(label),
+                            steps: &r.from,
+                            index: i + 1,
+                        };
                         self.apply(&r.rules, input, item, target, &l)?;
                     }
                 }
@@ -159,7 +166,7 @@ impl Plan {
         r: &ValueRule,
         input: &Tree,
         ctx: usize,
-        label: &str,
+        label: &Label<'_>,
     ) -> Result<Option<String>, Failure> {
         let raw = match &r.constant {
             Some(c) => Some(c.clone()),
@@ -180,7 +187,7 @@ impl Plan {
                 .map(|p| self.show(p))
                 .collect::<Vec<_>>()
                 .join(" + ");
-            format!("{label}/{from}")
+            format!("{}/{from}", label.render(self))
         };
         let value = match raw {
             Some(mut v) => {
@@ -216,7 +223,7 @@ impl Plan {
             .join("/")
     }
 
-    fn serialise(&self, root: Out) -> Vec<u8> {
+    fn serialise(&self, root: Out<'_>) -> Vec<u8> {
         // Prefixes: the file's own for the namespaces used, generated ones otherwise.
         let mut used: Vec<String> = Vec::new();
         collect_ns(&root, &mut used);
@@ -238,8 +245,8 @@ impl Plan {
     }
 }
 
-fn collect_ns(o: &Out, used: &mut Vec<String>) {
-    for n in std::iter::once(&o.name).chain(o.attrs.iter().map(|(n, _)| n)) {
+fn collect_ns(o: &Out<'_>, used: &mut Vec<String>) {
+    for n in std::iter::once(o.name).chain(o.attrs.iter().map(|(n, _)| *n)) {
         if !n.ns.is_empty() && !used.contains(&n.ns) {
             used.push(n.ns.clone());
         }
@@ -249,23 +256,30 @@ fn collect_ns(o: &Out, used: &mut Vec<String>) {
     }
 }
 
-fn qualified(q: &QName, prefixes: &[(String, String)]) -> String {
-    match prefixes.iter().find(|(u, _)| *u == q.ns) {
-        Some((_, p)) if !q.ns.is_empty() => format!("{p}:{}", q.local),
-        _ => q.local.clone(),
+/// `prefix:local` into `buf` (cleared first).
+fn qualified<'b>(q: &QName, prefixes: &[(String, String)], buf: &'b mut String) -> &'b str {
+    buf.clear();
+    if !q.ns.is_empty() {
+        if let Some((_, p)) = prefixes.iter().find(|(u, _)| *u == q.ns) {
+            buf.push_str(p);
+            buf.push(':');
+        }
     }
+    buf.push_str(&q.local);
+    buf
 }
 
-fn write(w: &mut Writer<Vec<u8>>, mut o: Out, prefixes: &[(String, String)], root: bool) {
-    let name = qualified(&o.name, prefixes);
-    let mut start = BytesStart::new(name.as_str());
+fn write(w: &mut Writer<Vec<u8>>, mut o: Out<'_>, prefixes: &[(String, String)], root: bool) {
+    let mut name = String::with_capacity(32);
+    let mut attr = String::with_capacity(32);
+    let mut start = BytesStart::new(qualified(o.name, prefixes, &mut name));
     if root {
         for (uri, p) in prefixes {
             start.push_attribute((format!("xmlns:{p}").as_str(), uri.as_str()));
         }
     }
     for (n, v) in &o.attrs {
-        start.push_attribute((qualified(n, prefixes).as_str(), v.as_str()));
+        start.push_attribute((qualified(n, prefixes, &mut attr), v.as_str()));
     }
     w.write_event(Event::Start(start))
         .expect("writing to a Vec");
@@ -277,8 +291,32 @@ fn write(w: &mut Writer<Vec<u8>>, mut o: Out, prefixes: &[(String, String)], roo
     for c in o.children {
         write(w, c, prefixes, false);
     }
-    w.write_event(Event::End(BytesEnd::new(name.as_str())))
-        .expect("writing to a Vec");
+    w.write_event(Event::End(BytesEnd::new(qualified(
+        o.name, prefixes, &mut name,
+    ))))
+    .expect("writing to a Vec");
+}
+
+/// Where the mapper is in the source, rendered only when an error names it.
+pub(crate) struct Label<'a> {
+    parent: Option<&'a Label<'a>>,
+    steps: &'a [Step],
+    /// 1-based occurrence of a `for_each` item; 0 for the root.
+    index: usize,
+}
+
+impl Label<'_> {
+    fn render(&self, plan: &Plan) -> String {
+        match self.parent {
+            None => format!("/{}", display(&plan.source_root, &plan.namespaces)),
+            Some(p) => format!(
+                "{}/{}[{}]",
+                p.render(plan),
+                plan.show(self.steps),
+                self.index
+            ),
+        }
+    }
 }
 
 /// Text of the first node at `steps` below `ctx` (the checker refuses repeatable paths).

@@ -502,6 +502,20 @@ mod tests {
     }
 
     #[test]
+    fn for_each_needs_a_repeatable_target() {
+        let err = problems(|t| {
+            t.replace(
+                "to = \"t:ThanhPhanHoSo/t:TepTin\"",
+                "to = \"t:ThanhPhanHoSo\"",
+            )
+        });
+        assert!(
+            err.contains("for_each target `t:ThanhPhanHoSo` cannot repeat"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn a_bad_value_fails_the_whole_mapping_naming_element_and_problem() {
         let m = Mapping::load(&repo().join("conf/mappings/ho-so-huyen-tinh/mapping.toml")).unwrap();
         let input = std::fs::read_to_string(

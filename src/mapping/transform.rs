@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime};
 
 use crate::schema::model::Family;
 
@@ -258,7 +258,8 @@ impl Transform {
             Transform::Date { from, to } => {
                 let d = parse_date(v.trim(), from)?;
                 match to {
-                    None => d.format("%Y-%m-%d").to_string(),
+                    // xs:date lexical form, without a strftime pass.
+                    None => format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day()),
                     Some(p) => d.format(&p.chrono).to_string(),
                 }
             }

@@ -125,7 +125,7 @@ impl Xsd {
                 .unwrap_or_default();
             let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
             for (_, c) in tree.children(0) {
-                if c.ns != ns::XSD {
+                if *c.ns != *ns::XSD {
                     continue;
                 }
                 if let Some(loc) = c.attr("schemaLocation") {
@@ -148,7 +148,7 @@ impl Xsd {
             };
             let di = xsd.docs.len();
             for (ci, c) in d.tree.children(0) {
-                if c.ns != ns::XSD {
+                if *c.ns != *ns::XSD {
                     continue;
                 }
                 let kind: &'static str = match c.local.as_str() {
@@ -278,7 +278,7 @@ impl Xsd {
     fn simple_node(&self, doc: usize, node: usize, depth: usize) -> Simple {
         let tree = &self.docs[doc].tree;
         for (c, ch) in tree.children(node) {
-            if ch.ns != ns::XSD {
+            if *ch.ns != *ns::XSD {
                 continue;
             }
             match ch.local.as_str() {
@@ -315,7 +315,7 @@ impl Xsd {
             out.text = Some(Simple::string());
         }
         for (c, ch) in tree.children(node) {
-            if ch.ns != ns::XSD {
+            if *ch.ns != *ns::XSD {
                 continue;
             }
             match ch.local.as_str() {
@@ -345,7 +345,7 @@ impl Xsd {
                             out.attributes.extend(inherited.attributes);
                         }
                         for (e, part) in tree.children(d) {
-                            if part.ns != ns::XSD {
+                            if *part.ns != *ns::XSD {
                                 continue;
                             }
                             match part.local.as_str() {
@@ -394,7 +394,7 @@ impl Xsd {
             "sequence" | "all" | "choice" => {
                 let choice = in_choice || el.local == "choice" || el.attr("minOccurs") == Some("0");
                 for (c, ch) in tree.children(node) {
-                    if ch.ns == ns::XSD {
+                    if *ch.ns == *ns::XSD {
                         self.particles(doc, c, choice, depth, out);
                     }
                 }

@@ -404,7 +404,7 @@ fn extract_inline(wsdl: &Path, text: &str) -> Result<Vec<Inline>, Problem> {
 
 fn collect_locations(tree: &Tree, idx: usize, out: &mut Vec<String>) {
     for (c, el) in tree.children(idx) {
-        if el.ns == ns::XSD && matches!(el.local.as_str(), "import" | "include" | "redefine") {
+        if *el.ns == *ns::XSD && matches!(el.local.as_str(), "import" | "include" | "redefine") {
             if let Some(l) = el.attr("schemaLocation") {
                 out.push(l.to_string());
             }

@@ -5,6 +5,8 @@
 //! comments and processing instructions are dropped. DOCTYPE is refused unless the caller
 //! says the file is a trusted schema on disk (W3C's own `xml.xsd` carries one).
 
+use std::rc::Rc;
+
 use quick_xml::events::Event;
 use quick_xml::name::ResolveResult;
 use quick_xml::NsReader;
@@ -15,10 +17,11 @@ const MAX_DEPTH: usize = 256;
 
 #[derive(Debug, Clone)]
 pub struct El {
-    pub ns: String,
+    /// Interned: one allocation per distinct namespace, not per element.
+    pub ns: Rc<str>,
     pub local: String,
     /// `(namespace, local name, value)`; namespace declarations are not attributes.
-    pub attrs: Vec<(String, String, String)>,
+    pub attrs: Vec<(Rc<str>, String, String)>,
     /// Concatenated character data directly inside this element.
     pub text: String,
     pub children: Vec<usize>,
@@ -40,12 +43,12 @@ impl El {
     pub fn attr_ns(&self, ns: &str, local: &str) -> Option<&str> {
         self.attrs
             .iter()
-            .find(|(n, l, _)| n == ns && l == local)
+            .find(|(n, l, _)| &**n == ns && l == local)
             .map(|(_, _, v)| v.as_str())
     }
 
     pub fn is(&self, ns: &str, local: &str) -> bool {
-        self.ns == ns && self.local == local
+        &*self.ns == ns && self.local == local
     }
 }
 
@@ -64,6 +67,17 @@ impl Tree {
         let mut stack: Vec<usize> = Vec::new();
         let (mut line, mut counted) = (1usize, 0usize);
         let bytes = text.as_bytes();
+        let mut interned: Vec<Rc<str>> = Vec::new();
+        let mut intern = |s: &str| -> Rc<str> {
+            match interned.iter().find(|i| &***i == s) {
+                Some(i) => i.clone(),
+                None => {
+                    let r: Rc<str> = Rc::from(s);
+                    interned.push(r.clone());
+                    r
+                }
+            }
+        };
         loop {
             let pos = reader.buffer_position() as usize;
             let (res, ev) = reader.read_resolved_event().map_err(|e| {
@@ -78,7 +92,7 @@ impl Tree {
                     if stack.is_empty() && !tree.nodes.is_empty() {
                         return Err(format!("line {at}: content after the root element"));
                     }
-                    let ns = resolved(&res, at)?;
+                    let ns = intern(resolved(&res, at)?);
                     let local = e.local_name().as_ref().to_string();
                     let mut attrs = Vec::new();
                     let mut ns_decls = Vec::new();
@@ -99,7 +113,7 @@ impl Tree {
                             continue;
                         }
                         let (ares, alocal) = reader.resolver().resolve_attribute(key);
-                        let ans = resolved(&ares, at)?;
+                        let ans = intern(resolved(&ares, at)?);
                         attrs.push((ans, alocal.as_ref().to_string(), value));
                     }
                     let idx = tree.nodes.len();
@@ -114,7 +128,12 @@ impl Tree {
                         ns_decls,
                     });
                     if let Some(&p) = stack.last() {
-                        tree.nodes[p].children.push(idx);
+                        let parent = &mut tree.nodes[p];
+                        parent.children.push(idx);
+                        // Indentation before the first child is not content.
+                        if parent.children.len() == 1 && parent.text.trim().is_empty() {
+                            parent.text.clear();
+                        }
                     }
                     stack.push(idx);
                 }
@@ -123,8 +142,14 @@ impl Tree {
                 }
                 Event::Text(t) => {
                     if let Some(&cur) = stack.last() {
+                        let el = &mut tree.nodes[cur];
+                        // Whitespace between child elements is not content (payloads
+                        // are data, not mixed content); skipping it saves allocations.
+                        if !el.children.is_empty() && t.chars().all(char::is_whitespace) {
+                            continue;
+                        }
                         // Entity references arrive as their own events (GeneralRef).
-                        tree.nodes[cur].text.push_str(&t.xml10_content());
+                        el.text.push_str(&t.xml10_content());
                     } else if t.chars().any(|c| !c.is_whitespace()) {
                         return Err("text outside the root element".into());
                     }
@@ -216,10 +241,10 @@ impl Tree {
     }
 }
 
-fn resolved(res: &ResolveResult<'_>, line: usize) -> Result<String, String> {
+fn resolved<'r>(res: &'r ResolveResult<'_>, line: usize) -> Result<&'r str, String> {
     match res {
-        ResolveResult::Bound(ns) => Ok(ns.as_ref().to_string()),
-        ResolveResult::Unbound => Ok(String::new()),
+        ResolveResult::Bound(ns) => Ok(ns.as_ref()),
+        ResolveResult::Unbound => Ok(""),
         ResolveResult::Unknown(p) => Err(format!("line {line}: undeclared prefix `{p}`")),
     }
 }
