@@ -65,6 +65,17 @@ pub struct MessageRow {
     pub body: Vec<u8>,
 }
 
+/// `MessageRow` borrowed from a [`Record`] for inserting without copying bodies.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = audit_messages)]
+pub struct NewMessage<'a> {
+    pub node_id: &'a str,
+    pub seq: i64,
+    pub kind: &'a str,
+    pub received_at: NaiveDateTime,
+    pub body: &'a [u8],
+}
+
 /// A record with the bytes kept of its messages (indexed like [`KINDS`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Record {
@@ -192,20 +203,16 @@ impl Record {
     }
 
     /// Rows for `audit_messages` (only the bodies kept).
-    pub fn message_rows(&self) -> Vec<MessageRow> {
-        KINDS
-            .iter()
-            .zip(&self.bodies)
-            .filter_map(|(k, b)| {
-                b.as_ref().map(|b| MessageRow {
-                    node_id: self.row.node_id.clone(),
-                    seq: self.row.seq,
-                    kind: (*k).to_string(),
-                    received_at: self.row.received_at,
-                    body: b.clone(),
-                })
+    pub fn message_rows(&self) -> impl Iterator<Item = NewMessage<'_>> {
+        KINDS.iter().zip(&self.bodies).filter_map(|(k, b)| {
+            b.as_ref().map(|b| NewMessage {
+                node_id: &self.row.node_id,
+                seq: self.row.seq,
+                kind: k,
+                received_at: self.row.received_at,
+                body: b,
             })
-            .collect()
+        })
     }
 }
 

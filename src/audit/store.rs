@@ -19,7 +19,7 @@ use tokio::sync::oneshot;
 
 use super::backend::{store, with_conn, Conn, StoreUrl};
 use super::chain;
-use super::row::Record;
+use super::row::{Record, Row};
 use super::schema::{audit_archives, audit_messages, audit_records, audit_seals};
 use super::seal::{Seal, SealKey};
 use super::{AuditConfig, AuditError, ExchangeRecord};
@@ -236,12 +236,13 @@ impl Writer {
     }
 
     fn write(&mut self, batch: Vec<(Box<ExchangeRecord>, Reply<()>)>) {
+        let (recs, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
         let result = self.ensure().and_then(|()| {
             let head = self.head.clone().expect("attached");
-            let mut rows = Vec::with_capacity(batch.len());
+            let mut rows = Vec::with_capacity(recs.len());
             let (mut seq, mut prev) = (head.seq, head.hash.clone());
-            for (rec, _) in &batch {
-                let mut row = Record::from_exchange((**rec).clone(), &self.node_id, &self.cfg);
+            for rec in recs {
+                let mut row = Record::from_exchange(*rec, &self.node_id, &self.cfg);
                 seq += 1;
                 chain::link(&mut row, seq, &prev);
                 prev = row.row.hash.clone();
@@ -256,15 +257,15 @@ impl Writer {
         });
         match result {
             Ok(head) => {
-                self.since_seal += batch.len() as u64;
+                self.since_seal += replies.len() as u64;
                 self.head = Some(head);
-                for (_, reply) in batch {
+                for reply in replies {
                     let _ = reply.send(Ok(()));
                 }
             }
             Err(e) => {
                 self.fail(&e);
-                for (_, reply) in batch {
+                for reply in replies {
                     let _ = reply.send(Err(clone_err(&e)));
                 }
             }
@@ -285,13 +286,13 @@ impl Writer {
                 }
             }
         }
-        let rows: Vec<_> = recs.iter().map(|r| &r.row).collect();
         let messages: Vec<_> = recs.iter().flat_map(Record::message_rows).collect();
+        let rows: Vec<&Row> = recs.iter().map(|r| &r.row).collect();
         // PostgreSQL allows 65,535 bind parameters per statement: 30 columns * 1,000 fits.
         with_conn!(conn, |c| c.transaction(|c| {
             for chunk in rows.chunks(1000) {
                 diesel::insert_into(audit_records::table)
-                    .values(chunk.iter().copied().cloned().collect::<Vec<_>>())
+                    .values(chunk.to_vec())
                     .execute(c)?;
             }
             for chunk in messages.chunks(1000) {
