@@ -412,3 +412,32 @@ impl Engine {
         self.signer.certificate()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fault::FaultCode;
+
+    #[test]
+    fn errors_map_to_wss_subcodes() {
+        let f = fault_for(&WssError::Replay("again".into()));
+        assert_eq!(f.code, FaultCode::Sender);
+        assert_eq!(f.code_label(), "wsse:InvalidSecurity");
+        let f = fault_for(&WssError::MessageExpired("old".into()));
+        assert_eq!(f.code_label(), "wsse:MessageExpired");
+        let f = fault_for(&WssError::UnsupportedAlgorithm("sha1".into()));
+        assert_eq!(f.code_label(), "wsse:UnsupportedAlgorithm");
+        // The gateway's own trouble is the Receiver's, and says nothing of internals.
+        let f = fault_for(&WssError::ReplayCacheUnavailable("redis: refused".into()));
+        assert_eq!(f.code, FaultCode::Receiver);
+        assert!(!f.reason.contains("redis"));
+        let f = fault_for(&WssError::Signing("key".into()));
+        assert_eq!(f.code, FaultCode::Receiver);
+    }
+
+    #[test]
+    fn engine_is_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<Engine>();
+    }
+}
