@@ -30,3 +30,61 @@ fn gateway_signed_answers_verify_in_both_soap_versions() {
         assert!(who.subject.contains("lienthong gateway"), "{}", who.subject);
     }
 }
+
+#[test]
+fn shipped_configuration_security_section_parses() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("conf/gateway.toml");
+    let c = lienthong::config::Config::load(&path).unwrap();
+    assert_eq!(c.security.clock_skew_secs, 300);
+    assert_eq!(c.security.replay, "memory");
+}
+
+#[test]
+fn engine_load_reports_a_missing_key_and_bad_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = Fixture::config_in(
+        dir.path(),
+        "replay = \"mongodb://x\"\n[security.algorithms]\nsignature = [\"hmac-sha256\"]",
+    );
+    let err = lienthong::wssec::Engine::load(&c, dir.path())
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("pki init"), "{err}");
+    assert!(err.contains("hmac-sha256"), "{err}");
+    assert!(err.contains("mongodb"), "{err}");
+}
+
+#[test]
+fn encrypted_gateway_key_with_a_passphrase_from_the_environment() {
+    let f = Fixture::new("");
+    let key = openssl::pkey::PKey::private_key_from_pem(
+        &std::fs::read(f.path("pki/gateway.key")).unwrap(),
+    )
+    .unwrap();
+    let pem = key
+        .private_key_to_pem_pkcs8_passphrase(openssl::symm::Cipher::aes_256_cbc(), b"s3cret")
+        .unwrap();
+    std::fs::write(f.path("pki/gateway-enc.key"), pem).unwrap();
+    std::env::set_var("LT_TEST_KEY_PASS", "s3cret");
+    let c = Fixture::config_in(
+        f.data(),
+        "key = \"pki/gateway-enc.key\"\ncertificate = \"pki/gateway.crt\"\nkey_passphrase_env = \"LT_TEST_KEY_PASS\"",
+    );
+    let engine = lienthong::wssec::Engine::load(&c, f.data()).unwrap();
+    let signed = engine.sign(request(SoapVersion::V11, PAYLOAD)).unwrap();
+    let env = parse(&signed, SoapVersion::V11);
+    engine
+        .verify_answer(&env, Expect::Certificate(engine.certificate()))
+        .unwrap();
+    // Without the variable, start-up names it.
+    let c = Fixture::config_in(
+        f.data(),
+        "key = \"pki/gateway-enc.key\"\ncertificate = \"pki/gateway.crt\"\nkey_passphrase_env = \"LT_TEST_KEY_PASS_UNSET\"",
+    );
+    let err = lienthong::wssec::Engine::load(&c, f.data())
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("LT_TEST_KEY_PASS_UNSET"), "{err}");
+}

@@ -283,3 +283,70 @@ fn revoked_certificate_is_refused_and_others_pass_with_crls() {
     let v = verify(&engine, &signed_request(&f, PROVIDER)).unwrap();
     assert_eq!(v.consumer.as_str(), PROVIDER);
 }
+
+const WSA: &str = "http://www.w3.org/2005/08/addressing";
+
+fn with_message_id(signed_refs: &[&str]) -> Tpl {
+    Tpl {
+        extra_headers: format!(
+            r#"<wsa:MessageID xmlns:wsa="{WSA}" xmlns:wsu="{WSU}" wsu:Id="M">urn:uuid:6c1f0e52-1b7e-4a37-9a52-4c2b9d0e8f11</wsa:MessageID>"#
+        ),
+        refs: signed_refs.iter().map(|r| r.to_string()).collect(),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn headers_listed_by_the_policy_must_be_present_and_signed() {
+    let f = Fixture::new("");
+    let engine = f.engine();
+    let policy = lienthong::wssec::ServicePolicy {
+        signed_headers: vec![format!("{{{WSA}}}MessageID")],
+        ..Default::default()
+    };
+    let check = |bytes: &[u8]| {
+        let env = parse(bytes, lienthong::model::SoapVersion::V11);
+        engine.verify(&policy, &env, None)
+    };
+    let signer = f.signer(CONSUMER);
+    assert!(check(&with_message_id(&["B", "TS", "M"]).sign(&signer)).is_ok());
+    let r = check(&with_message_id(&["B", "TS"]).sign(&signer));
+    assert!(
+        matches!(&r, Err(WssError::FailedCheck(m)) if m.contains("MessageID")),
+        "{r:?}"
+    );
+    let r = check(&Tpl::default().sign(&signer));
+    assert!(
+        matches!(&r, Err(WssError::FailedCheck(m)) if m.contains("required")),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn dangerous_accept_unsigned_takes_the_claimed_consumer_but_still_checks_signatures() {
+    let f = Fixture::new("");
+    let engine = f.engine();
+    let policy = lienthong::wssec::ServicePolicy {
+        dangerous_accept_unsigned: true,
+        ..Default::default()
+    };
+    let claimed = lienthong::model::AgencyCode::parse(PROVIDER).unwrap();
+    let plain = request(lienthong::model::SoapVersion::V11, PAYLOAD);
+    let env = parse(&plain, lienthong::model::SoapVersion::V11);
+    let v = engine.verify(&policy, &env, Some(&claimed)).unwrap();
+    assert_eq!(v.consumer.as_str(), PROVIDER);
+    assert!(v.certificate.is_none() && v.replay.is_none());
+    let r = engine.verify(&policy, &env, None);
+    assert!(matches!(r, Err(WssError::InvalidSecurity(_))), "{r:?}");
+    // A signed request is verified, and its certificate, not the claim, names the consumer.
+    let signed = signed_request(&f, CONSUMER);
+    let env = parse(&signed, lienthong::model::SoapVersion::V11);
+    let v = engine.verify(&policy, &env, Some(&claimed)).unwrap();
+    assert_eq!(v.consumer.as_str(), CONSUMER);
+    let tampered = s(&signed).replace("Nguyễn", "Lê");
+    let env = parse(tampered.as_bytes(), lienthong::model::SoapVersion::V11);
+    assert!(matches!(
+        engine.verify(&policy, &env, Some(&claimed)),
+        Err(WssError::FailedCheck(_))
+    ));
+}

@@ -192,12 +192,33 @@ impl Doc {
         }
     }
 
+    /// Registers the `wsu:Id` of one element (documents the gateway builds itself).
+    pub fn register_id(&self, e: Elem<'_>) -> Result<(), DomError> {
+        unsafe {
+            let mut a = (*e.ptr).properties;
+            while !a.is_null() {
+                if ns_href((*a).ns) == Some(ns::WSU) && cstr((*a).name) == "Id" {
+                    let c = CString::new(attr_value(a)).map_err(|_| DomError::Malformed)?;
+                    if !lx::xmlGetID(self.ptr, c.as_ptr() as *const u8).is_null() {
+                        return Err(DomError::DuplicateId(c.to_string_lossy().into_owned()));
+                    }
+                    lx::xmlAddID(ptr::null_mut(), self.ptr, c.as_ptr() as *const u8, a);
+                    return Ok(());
+                }
+                a = (*a).next;
+            }
+        }
+        Ok(())
+    }
+
     /// Serialises the document as UTF-8 with an XML declaration.
     pub fn to_bytes(&self) -> Vec<u8> {
         unsafe {
             let mut mem: *mut lx::xmlChar = ptr::null_mut();
             let mut size: i32 = 0;
-            lx::xmlDocDumpMemoryEnc(self.ptr, &mut mem, &mut size, c"UTF-8".as_ptr());
+            // The tree came from UTF-8 input: libxml2 writes it back as UTF-8 without an
+            // encoding conversion step.
+            lx::xmlDocDumpMemory(self.ptr, &mut mem, &mut size);
             if mem.is_null() {
                 return Vec::new();
             }

@@ -12,6 +12,22 @@
 //! - `token`: KeyInfo -> certificate.  `trust`: path validation, certificate -> agency.
 //! - `timestamp`, `replay`: time and once-only.
 //! - `verify`, `sign`: the two directions.  `pki`: the development PKI.
+//!
+//! # What callers must send (for integrators)
+//!
+//! One `wsse:Security` header addressed to the gateway (no actor/role), holding a
+//! `wsu:Timestamp` (Created and Expires, UTC), the signing certificate as an X509v3
+//! `wsse:BinarySecurityToken` (or a key identifier / issuer-serial naming a certificate
+//! registered for the agency), and one `ds:Signature`: exclusive C14N, RSA-SHA256/384/512
+//! or ECDSA-SHA256/384, SHA-256+ digests, references `#id` (by `wsu:Id` or `Id`) to the
+//! Body and the Timestamp, plus any header the service's policy lists. The certificate
+//! must chain to a configured CA (or be registered for the agency) and name exactly one
+//! agency (see [`trust`]). Each signed message is accepted once: a retry after a refusal
+//! must be signed again (new Timestamp, new signature), never re-sent byte for byte.
+//!
+//! Known limit of exclusive C14N (W3C exc-c14n §3): a namespace prefix used only inside
+//! text or attribute values (`xsi:type="p:T"`) is not covered unless the sender lists it
+//! in `InclusiveNamespaces PrefixList`.
 
 pub mod config;
 pub mod dom;
@@ -410,5 +426,34 @@ impl Engine {
     /// The gateway's certificate.
     pub fn certificate(&self) -> &openssl::x509::X509 {
         self.signer.certificate()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fault::FaultCode;
+
+    #[test]
+    fn errors_map_to_wss_subcodes() {
+        let f = fault_for(&WssError::Replay("again".into()));
+        assert_eq!(f.code, FaultCode::Sender);
+        assert_eq!(f.code_label(), "wsse:InvalidSecurity");
+        let f = fault_for(&WssError::MessageExpired("old".into()));
+        assert_eq!(f.code_label(), "wsse:MessageExpired");
+        let f = fault_for(&WssError::UnsupportedAlgorithm("sha1".into()));
+        assert_eq!(f.code_label(), "wsse:UnsupportedAlgorithm");
+        // The gateway's own trouble is the Receiver's, and says nothing of internals.
+        let f = fault_for(&WssError::ReplayCacheUnavailable("redis: refused".into()));
+        assert_eq!(f.code, FaultCode::Receiver);
+        assert!(!f.reason.contains("redis"));
+        let f = fault_for(&WssError::Signing("key".into()));
+        assert_eq!(f.code, FaultCode::Receiver);
+    }
+
+    #[test]
+    fn engine_is_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<Engine>();
     }
 }

@@ -192,13 +192,31 @@ impl Signer {
         bytes.extend_from_slice(b"</soap:Body></soap:Envelope>");
 
         let doc = dom::parse(&bytes).map_err(|e| fail(e.to_string()))?;
-        doc.index_ids().map_err(|e| fail(e.to_string()))?;
-        let signature = doc
-            .root()
-            .and_then(|r| r.children().next())
-            .and_then(|h| h.children().next())
-            .and_then(|s| s.children().find(|e| e.is(ns::DS, "Signature")))
+        // The document is ours: register exactly the IDs this signature references (no
+        // walk of the payload, whose own ID-like attributes play no part here).
+        let root = doc.root().ok_or_else(|| fail("template lost".into()))?;
+        let mut parts = root.children();
+        let header = parts.next().ok_or_else(|| fail("template lost".into()))?;
+        let body = parts.next().ok_or_else(|| fail("template lost".into()))?;
+        let security = header
+            .children()
+            .next()
             .ok_or_else(|| fail("template lost".into()))?;
+        let mut signature = None;
+        for e in security.children() {
+            if e.is(ns::DS, "Signature") {
+                signature = Some(e);
+            } else {
+                doc.register_id(e).map_err(|e| fail(e.to_string()))?;
+            }
+        }
+        doc.register_id(body).map_err(|e| fail(e.to_string()))?;
+        for h in header.children().skip(1) {
+            if h.is(ns::LIENTHONG, "Exchange") {
+                doc.register_id(h).map_err(|e| fail(e.to_string()))?;
+            }
+        }
+        let signature = signature.ok_or_else(|| fail("template lost".into()))?;
         let mut ctx = DsigCtx::new(&[self.method.1], &[DigestAlg::Sha256]).map_err(fail)?;
         ctx.sign(signature, Key::from_pkey(&self.key).map_err(fail)?)
             .map_err(fail)?;

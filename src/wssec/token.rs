@@ -47,13 +47,20 @@ fn encoding_ok(e: Elem<'_>) -> bool {
     e.attr(None, "EncodingType").is_none_or(|t| t == BASE64)
 }
 
+/// The certificate KeyInfo designates: carried in the message (DER, not parsed yet, so
+/// that the trust store's cache can skip parsing), or registered in the configuration.
+pub enum Token {
+    Der(Vec<u8>),
+    Registered(X509),
+}
+
 /// Resolves KeyInfo to a certificate. `security` is the gateway's Security header.
 pub fn resolve(
     key_info: Elem<'_>,
     security: Elem<'_>,
     ids: &Ids<'_>,
     trust: &TrustStore,
-) -> Result<X509, WssError> {
+) -> Result<Token, WssError> {
     let mut kids = key_info.children();
     let str_ = kids
         .next()
@@ -98,7 +105,7 @@ pub fn resolve(
             ));
         }
         let der = decode_b64(&bst.text()).ok_or_else(|| invalid("the token is not base64"))?;
-        return X509::from_der(&der).map_err(|_| invalid("the token is not an X.509 certificate"));
+        return Ok(Token::Der(der));
     }
     if r.is(ns::WSSE, "KeyIdentifier") {
         let vt = r.attr(None, "ValueType").unwrap_or_default();
@@ -107,13 +114,13 @@ pub fn resolve(
         }
         let bytes = decode_b64(&r.text()).ok_or_else(|| invalid("KeyIdentifier is not base64"))?;
         return match vt.as_str() {
-            X509V3 => X509::from_der(&bytes)
-                .map_err(|_| invalid("the KeyIdentifier is not an X.509 certificate")),
-            SKI => trust.by_ski(&bytes).ok_or_else(|| {
+            X509V3 => Ok(Token::Der(bytes)),
+            SKI => trust.by_ski(&bytes).map(Token::Registered).ok_or_else(|| {
                 unavailable("no registered certificate has this subject key identifier")
             }),
             THUMBPRINT => trust
                 .by_thumbprint(&bytes)
+                .map(Token::Registered)
                 .ok_or_else(|| unavailable("no registered certificate has this thumbprint")),
             _ => Err(unsupported("unsupported KeyIdentifier ValueType")),
         };
@@ -151,7 +158,7 @@ pub fn resolve(
                 ));
             }
         }
-        return Ok(cert);
+        return Ok(Token::Registered(cert));
     }
     Err(unsupported("unsupported security token reference"))
 }

@@ -17,6 +17,8 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use openssl::hash::MessageDigest;
 use openssl::nid::Nid;
@@ -55,7 +57,21 @@ pub struct TrustStore {
     store: X509Store,
     registered: Vec<Registered>,
     codes: Vec<AgencyCode>,
+    /// Certificates that passed [`TrustStore::validate`] recently, by SHA-256 of their DER:
+    /// parsing (~100 µs with OpenSSL 3, pitfall 7) and path validation are skipped for
+    /// repeat callers. Successes only; an entry lives at most [`CACHE_TTL`] and never past
+    /// the certificate's notAfter.
+    cache: Mutex<HashMap<[u8; 32], Cached>>,
 }
+
+struct Cached {
+    cert: X509,
+    identity: CertIdentity,
+    until: Instant,
+}
+
+const CACHE_TTL: Duration = Duration::from_secs(60);
+const CACHE_MAX: usize = 4096;
 
 pub fn fingerprint(cert: &X509) -> String {
     cert.digest(MessageDigest::sha256())
@@ -233,7 +249,54 @@ impl TrustStore {
             store: builder.build(),
             registered,
             codes: agencies.iter().map(|a| a.code.clone()).collect(),
+            cache: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The certificate of a token, validated (through the cache) with its identity.
+    pub fn check(&self, token: super::token::Token) -> Result<(X509, CertIdentity), WssError> {
+        use super::token::Token;
+        let der = match &token {
+            Token::Der(d) => d.clone(),
+            Token::Registered(c) => c
+                .to_der()
+                .map_err(|e| WssError::InvalidSecurityToken(e.to_string()))?,
+        };
+        let key: [u8; 32] =
+            sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(&der)).into();
+        let now = Instant::now();
+        {
+            let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(c) = cache.get(&key) {
+                if c.until > now {
+                    return Ok((c.cert.clone(), c.identity.clone()));
+                }
+            }
+        }
+        let cert = match token {
+            Token::Registered(c) => c,
+            Token::Der(d) => X509::from_der(&d).map_err(|_| {
+                WssError::InvalidSecurityToken("the token is not an X.509 certificate".into())
+            })?,
+        };
+        let identity = self.validate(&cert)?;
+        let left = openssl::asn1::Asn1Time::days_from_now(0)
+            .and_then(|n| n.diff(cert.not_after()))
+            .map(|d| Duration::from_secs((d.days.max(0) as u64) * 86_400 + d.secs.max(0) as u64))
+            .unwrap_or_default();
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.len() >= CACHE_MAX {
+            cache.clear();
+        }
+        cache.insert(
+            key,
+            Cached {
+                cert: cert.clone(),
+                identity: identity.clone(),
+                until: now + CACHE_TTL.min(left),
+            },
+        );
+        Ok((cert, identity))
     }
 
     /// A registered certificate by its SHA-1 thumbprint (WSS X.509 Token Profile 1.1 §3.2).

@@ -196,8 +196,8 @@ pub fn verify(
     }
 
     // Rule 10-11: the key, from a trusted certificate.
-    let cert = token::resolve(si.key_info, security, &ids, cx.trust)?;
-    let identity = cx.trust.validate(&cert)?;
+    let token = token::resolve(si.key_info, security, &ids, cx.trust)?;
+    let (cert, identity) = cx.trust.check(token)?;
 
     // Rule 13: digests and signature value.
     let public = cert
