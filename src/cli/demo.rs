@@ -6,7 +6,8 @@ use std::sync::Arc;
 use anyhow::Context;
 
 use crate::cli::serve::{
-    bind, build_gateway, finish, load_config, shutdown_signal, start_auditor_api, ServeArgs,
+    bind, build_gateway, finish, load_config, shutdown_signal, start_auditor_api, watch_for_reload,
+    ServeArgs,
 };
 use crate::cli::Common;
 
@@ -44,6 +45,7 @@ pub fn run(common: &Common, args: &ServeArgs) -> anyhow::Result<i32> {
         let (listener, config) = bind(config).await?;
         let addr = listener.local_addr()?;
         let gw = Arc::new(build_gateway(common, config)?);
+        let _pid = watch_for_reload(common, &gw)?;
         println!(
             "lienthong demo: gateway on http://{addr}, example providers on {}",
             provider_addrs

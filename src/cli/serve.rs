@@ -63,6 +63,7 @@ pub fn run(common: &Common, args: &ServeArgs, quiet: bool) -> anyhow::Result<i32
         let (listener, config) = bind(config).await?;
         let addr = listener.local_addr()?;
         let gw = Arc::new(build_gateway(common, config)?);
+        let _pid = watch_for_reload(common, &gw)?;
         announce(&gw, addr, quiet);
         start_auditor_api(common, &gw.config, None).await?;
         crate::server::serve(gw.clone(), listener, shutdown_signal()).await?;
@@ -113,6 +114,19 @@ pub async fn start_auditor_api(
         }
     });
     Ok(())
+}
+
+/// Writes `DATA_DIR/lienthong.pid` (for `lienthong reload`) and reloads schemas and
+/// mappings on SIGHUP; the pid file is removed when the returned guard drops.
+pub fn watch_for_reload(
+    common: &Common,
+    gw: &Arc<Gateway>,
+) -> anyhow::Result<crate::reload::PidFile> {
+    let pid = crate::reload::PidFile::create(&common.data_dir(&gw.config))
+        .context("cannot write the pid file")?;
+    #[cfg(unix)]
+    tokio::spawn(crate::reload::on_sighup(gw.clone()));
+    Ok(pid)
 }
 
 /// After the listener has drained: seal the audit chain so its head is signed.
