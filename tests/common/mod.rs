@@ -207,6 +207,11 @@ pub struct Gateway {
 
 impl Gateway {
     pub fn start(edit: impl FnOnce(&mut toml::Table)) -> Gateway {
+        Self::start_with(&[], edit)
+    }
+
+    /// Like [`Gateway::start`], with extra `serve` arguments (e.g. `--audit-db URL`).
+    pub fn start_with(extra: &[&str], edit: impl FnOnce(&mut toml::Table)) -> Gateway {
         let dir = tempfile::tempdir().unwrap();
         let providers = start_providers(dir.path());
         let config = write_config(dir.path(), providers.addr, edit);
@@ -227,20 +232,17 @@ impl Gateway {
             "pki init: {}",
             String::from_utf8_lossy(&pki.stderr)
         );
-        let gateway = spawn(
-            &[
-                "serve",
-                "--config",
-                config.to_str().unwrap(),
-                "--data-dir",
-                dir.path().join("data").to_str().unwrap(),
-                "--listen",
-                "127.0.0.1:0",
-            ],
-            "listening on",
-            dir.path(),
-            &[],
-        );
+        let mut args = vec![
+            "serve",
+            "--config",
+            config.to_str().unwrap(),
+            "--data-dir",
+            data.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+        ];
+        args.extend_from_slice(extra);
+        let gateway = spawn(&args, "listening on", dir.path(), &[]);
         Gateway {
             dir,
             providers,
