@@ -173,7 +173,7 @@ SELECT 'gen', i,
     CASE WHEN i % 20 = 0 THEN 'wsse:FailedCheck' END,
     CASE WHEN i % 20 = 0 THEN 500 ELSE 200 END,
     lpad(i::text, 64, '0'), 2048, lpad((i - 1)::text, 64, '0'), lpad(i::text, 64, '0')
-FROM generate_series(1, {rows}) i;
+FROM generate_series(1::bigint, {rows}) i;
 ANALYZE audit_records;";
 
 /// The auditor's common questions, as filters.

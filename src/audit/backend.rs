@@ -90,7 +90,17 @@ impl Conn {
                 Ok(Conn::Sqlite(c))
             }
             StoreUrl::Postgres(u) => {
-                let mut c = PgConnection::establish(u)
+                // Without a timeout a dead host would hold every exchange for minutes; with
+                // one they are refused quickly (fail closed) until the store is back.
+                let url = if u.contains("connect_timeout=") {
+                    u.clone()
+                } else {
+                    format!(
+                        "{u}{}connect_timeout=5",
+                        if u.contains('?') { '&' } else { '?' }
+                    )
+                };
+                let mut c = PgConnection::establish(&url)
                     .map_err(|e| AuditError::Unavailable(e.to_string()))?;
                 c.batch_execute("SET TIME ZONE 'UTC'").map_err(store)?;
                 Ok(Conn::Pg(c))

@@ -506,6 +506,34 @@ mod tests {
         assert_eq!((b.kind, b.seq), (BreakKind::Inserted, 6), "{b}");
         assert_eq!(b.id.as_deref(), Some("forged"));
 
+        // A record changed and the whole chain after it recomputed: only the seals show it.
+        let (s, k) = store(pg).await;
+        let mut conn = Conn::connect(&StoreUrl::parse(s.url())).unwrap();
+        let mut recs =
+            crate::audit::query::rows_after(&mut conn, &Default::default(), None, 100).unwrap();
+        recs.sort_by_key(|r| r.row.seq);
+        let mut prev = recs[0].row.hash.clone();
+        let mut sql = String::new();
+        for r in recs.iter_mut().skip(1) {
+            if r.row.seq == 2 {
+                r.row.consumer = Some("000.00.13.H38".into());
+            }
+            let seq = r.row.seq;
+            crate::audit::chain::link(r, seq, &prev);
+            prev = r.row.hash.clone();
+            sql += &format!(
+                "UPDATE audit_records SET consumer = '{}', prev_hash = '{}', hash = '{}' WHERE seq = {seq};",
+                r.row.consumer.as_deref().unwrap(),
+                r.row.prev_hash,
+                r.row.hash
+            );
+        }
+        drop(conn);
+        s.tamper(&sql);
+        let b = first(&s, &k);
+        assert_eq!((b.kind, b.seq), (BreakKind::Changed, 4), "{b}");
+        assert!(b.detail.contains("rewritten"), "{b}");
+
         // A seal forged with another key.
         let (s, k) = store(pg).await;
         let other = SealKey::generate().unwrap();

@@ -55,6 +55,41 @@ impl Settings {
     }
 }
 
+/// Where [`spawn`] started the auditor's server.
+#[derive(Debug, Clone)]
+pub struct Started {
+    pub addr: std::net::SocketAddr,
+    /// A token made for this run when `development` was asked and no auditor is configured.
+    pub dev_token: Option<String>,
+}
+
+/// For `serve` / `demo`: starts the auditor's API and page on `[audit] api_listen` (if set)
+/// as a task of the current runtime, reading the store at `audit_url`. With `development`
+/// and no `[[audit.auditors]]`, makes a token for this run (print it; it is not stored).
+pub async fn spawn(
+    config: &Config,
+    audit_url: &str,
+    development: bool,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<Option<Started>> {
+    let Some(addr) = config.audit.api_listen else {
+        return Ok(None);
+    };
+    let mut settings = Settings::from_config(config)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+    let dev_token = (development && settings.tokens.is_empty())
+        .then(|| settings.tokens.add_generated("development"));
+    let listener = TcpListener::bind(addr).await?;
+    let addr = listener.local_addr()?;
+    let reader = AuditReader::new(audit_url, 4);
+    tokio::spawn(async move {
+        if let Err(e) = serve(listener, reader, Arc::new(settings), shutdown).await {
+            log::error!("auditor API stopped: {e}");
+        }
+    });
+    Ok(Some(Started { addr, dev_token }))
+}
+
 /// Serves the auditor's API and page on `listener` until `shutdown` resolves.
 pub async fn serve(
     listener: TcpListener,

@@ -23,7 +23,7 @@ const T = {
     whole: "lưu đầy đủ", truncated: "lưu cắt ngắn", "hash-only": "chỉ lưu băm", bytes: "byte",
     received: "Nhận lúc", forwarded: "Chuyển lúc", answered: "Trả lời lúc", remote: "Địa chỉ gửi",
     cert: "Chứng thư", endpoint: "Điểm cuối", soap: "SOAP", reason: "Lý do", node: "Nút / số thứ tự",
-    mapping: "Ánh xạ", total: "tổng"
+    mapping: "Ánh xạ", total: "tổng", last30: "30 ngày gần nhất"
   },
   en: {
     title: "Data exchange log", token: "Auditor access token", signin: "Sign in", logout: "Sign out",
@@ -44,7 +44,7 @@ const T = {
     truncated: "stored truncated", "hash-only": "hash only", bytes: "bytes", received: "Received",
     forwarded: "Forwarded", answered: "Answered", remote: "Remote address", cert: "Certificate",
     endpoint: "Endpoint", soap: "SOAP", reason: "Reason", node: "Node / seq", mapping: "Mapping",
-    total: "total"
+    total: "total", last30: "last 30 days"
   }
 };
 
@@ -147,7 +147,17 @@ const COLOURS = ["#a4161a", "#1f6feb", "#1b7f3b", "#b08800", "#8250df", "#cf222e
 async function chart() {
   const box = $("chart");
   box.textContent = "";
-  const s = await (await api("stats?" + params())).json();
+  // Without a date range the chart covers the last 30 days: a chart of the whole store
+  // would scan every record.
+  const extra = {};
+  const form = $("search");
+  let title = t("chart");
+  if (!form.elements.from.value && !form.elements.to.value) {
+    extra.from = new Date(Date.now() - 29 * 86400000).toISOString().slice(0, 10);
+    title += " — " + t("last30");
+  }
+  $("chart-title").textContent = title;
+  const s = await (await api("stats?" + params(extra))).json();
   if (!s.items.length) return;
   const days = [...new Set(s.items.map((i) => i.day))].sort();
   const consumers = [...new Set(s.items.map((i) => i.consumer || "-"))].sort();
