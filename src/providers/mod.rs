@@ -332,7 +332,7 @@ mod tests {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, rx) = tokio::sync::oneshot::channel::<()>();
-        let done = tokio::spawn(serve(listener, async move {
+        let done = tokio::spawn(serve(listener, None, async move {
             let _ = rx.await;
         }));
         Running { addr, stop, done }
