@@ -211,3 +211,112 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use openssl::asn1::Asn1Time;
+    use openssl::ec::{EcGroup, EcKey};
+    use openssl::hash::MessageDigest;
+    use openssl::nid::Nid;
+    use openssl::pkey::{PKey, Private};
+    use openssl::x509::X509NameBuilder;
+
+    fn key() -> PKey<Private> {
+        let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).unwrap();
+        PKey::from_ec_key(EcKey::generate(&group).unwrap()).unwrap()
+    }
+
+    fn self_signed(cn: &str, key: &PKey<Private>) -> X509 {
+        let mut name = X509NameBuilder::new().unwrap();
+        name.append_entry_by_text("CN", cn).unwrap();
+        let name = name.build();
+        let mut b = X509::builder().unwrap();
+        b.set_version(2).unwrap();
+        b.set_subject_name(&name).unwrap();
+        b.set_issuer_name(&name).unwrap();
+        b.set_pubkey(key).unwrap();
+        b.set_not_before(&Asn1Time::days_from_now(0).unwrap())
+            .unwrap();
+        b.set_not_after(&Asn1Time::days_from_now(1).unwrap())
+            .unwrap();
+        b.sign(key, MessageDigest::sha256()).unwrap();
+        b.build()
+    }
+
+    /// `name.pem` (certificate) and `name.key` in `dir`.
+    fn write_pair(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
+        let k = key();
+        let cert = dir.join(format!("{name}.pem"));
+        let keyf = dir.join(format!("{name}.key"));
+        std::fs::write(&cert, self_signed(name, &k).to_pem().unwrap()).unwrap();
+        std::fs::write(&keyf, k.private_key_to_pem_pkcs8().unwrap()).unwrap();
+        (cert, keyf)
+    }
+
+    #[test]
+    fn default_trust_needs_no_files() {
+        Forwarder::new(1024, &ProviderTls::default()).unwrap();
+    }
+
+    #[test]
+    fn extra_ca_files_and_a_client_certificate_are_loaded() {
+        let dir = tempfile::tempdir().unwrap();
+        let (ca1, _) = write_pair(dir.path(), "ca1");
+        let (ca2, _) = write_pair(dir.path(), "ca2");
+        // Two anchors in one file, one in another.
+        let both = dir.path().join("both.pem");
+        let mut pem = std::fs::read(&ca1).unwrap();
+        pem.extend(std::fs::read(&ca2).unwrap());
+        std::fs::write(&both, pem).unwrap();
+        let client = write_pair(dir.path(), "gateway-client");
+        let tls = ProviderTls {
+            ca: vec![both, ca1],
+            client: Some(client),
+        };
+        Forwarder::new(1024, &tls).unwrap();
+    }
+
+    #[test]
+    fn bad_trust_files_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("missing.pem");
+        let tls = ProviderTls {
+            ca: vec![missing.clone()],
+            client: None,
+        };
+        let err = Forwarder::new(1024, &tls).err().unwrap();
+        assert!(
+            matches!(&err, TlsSetupError::Read(p, _) if p == &missing),
+            "{err}"
+        );
+
+        let junk = dir.path().join("junk.pem");
+        std::fs::write(&junk, "not a certificate\n").unwrap();
+        let tls = ProviderTls {
+            ca: vec![junk.clone()],
+            client: None,
+        };
+        let err = Forwarder::new(1024, &tls).err().unwrap();
+        assert!(
+            err.to_string().starts_with(&junk.display().to_string()),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_client_key_that_does_not_match_its_certificate_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let (cert, _) = write_pair(dir.path(), "a");
+        let (_, other_key) = write_pair(dir.path(), "b");
+        let tls = ProviderTls {
+            ca: Vec::new(),
+            client: Some((cert, other_key.clone())),
+        };
+        let err = Forwarder::new(1024, &tls).err().unwrap();
+        assert!(
+            matches!(&err, TlsSetupError::Pem(p, _) if p == &other_key),
+            "{err}"
+        );
+    }
+}
