@@ -15,11 +15,18 @@ pub struct ProviderArgs {
     /// Private key (PEM) of --tls-cert.
     #[arg(long, requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+    /// Require client certificates (mutual TLS) issued by these CAs (PEM).
+    #[arg(long, requires = "tls_cert")]
+    pub tls_client_ca: Option<PathBuf>,
 }
 
 pub fn run(args: &ProviderArgs) -> anyhow::Result<i32> {
     let tls = match (&args.tls_cert, &args.tls_key) {
-        (Some(cert), Some(key)) => Some(Arc::new(crate::providers::tls::acceptor(cert, key)?)),
+        (Some(cert), Some(key)) => Some(Arc::new(crate::providers::tls::acceptor(
+            cert,
+            key,
+            args.tls_client_ca.as_deref(),
+        )?)),
         _ => None,
     };
     let scheme = if tls.is_some() { "https" } else { "http" };

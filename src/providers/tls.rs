@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use openssl::ssl::{Ssl, SslAcceptor, SslFiletype, SslMethod};
+use openssl::ssl::{Ssl, SslAcceptor, SslFiletype, SslMethod, SslVerifyMode};
 use tokio::net::TcpStream;
 use tokio_openssl::SslStream;
 
@@ -20,9 +20,19 @@ pub enum TlsError {
 }
 
 /// Mozilla's "intermediate" server profile (v5: TLS 1.2 and 1.3), with the certificate
-/// chain and private key read from PEM files.
-pub fn acceptor(cert: &Path, key: &Path) -> Result<SslAcceptor, TlsError> {
+/// chain and private key read from PEM files. With `client_ca`, mutual TLS: a client must
+/// present a certificate issued by one of those CAs, as many agencies require of the LGSP.
+pub fn acceptor(
+    cert: &Path,
+    key: &Path,
+    client_ca: Option<&Path>,
+) -> Result<SslAcceptor, TlsError> {
     let mut b = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls_server())?;
+    if let Some(ca) = client_ca {
+        b.set_ca_file(ca)
+            .map_err(|e| TlsError::File(ca.to_path_buf(), e))?;
+        b.set_verify(SslVerifyMode::PEER | SslVerifyMode::FAIL_IF_NO_PEER_CERT);
+    }
     b.set_certificate_chain_file(cert)
         .map_err(|e| TlsError::File(cert.to_path_buf(), e))?;
     b.set_private_key_file(key, SslFiletype::PEM)
