@@ -203,6 +203,24 @@ fn path_value(p: &Path) -> toml::Value {
     p.display().to_string().into()
 }
 
+/// The `fault_reason` of the failed exchange that answered `r`, from the audit export.
+fn failure_reason(gw: &Gateway, r: &HttpResponse) -> String {
+    let id = r.header("x-lienthong-exchange-id").unwrap().to_string();
+    let out = gw.cli(&["audit", "export", "--format", "jsonl"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rec = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["id"] == id.as_str())
+        .expect("audit record of the exchange");
+    assert_eq!(rec["outcome"], "failed", "{rec}");
+    rec["fault_reason"].as_str().unwrap_or_default().to_string()
+}
+
 fn call_ho_tich(gw: &Gateway) -> HttpResponse {
     http(
         gw.gateway.addr,
@@ -254,21 +272,8 @@ fn provider_with_an_untrusted_certificate_is_unavailable() {
     // The handshake failed: nothing reached the provider's service.
     assert_eq!(provider_calls(&gw, &pki), 0);
     // The audit record says why (certificate verification), for the operator.
-    let id = r.header("x-lienthong-exchange-id").unwrap().to_string();
-    let out = gw.cli(&["audit", "export", "--format", "jsonl"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let rec = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .find(|v| v["id"] == id.as_str())
-        .expect("audit record of the exchange");
-    assert_eq!(rec["outcome"], "failed", "{rec}");
-    let reason = rec["fault_reason"].as_str().unwrap_or_default();
-    assert!(reason.contains("certificate verify failed"), "{rec}");
+    let reason = failure_reason(&gw, &r);
+    assert!(reason.contains("certificate verify failed"), "{reason}");
 }
 
 /// Starts a gateway trusting the test CA, in front of providers that require mutual TLS;
@@ -313,4 +318,36 @@ fn mutual_tls_without_a_client_certificate_is_unavailable() {
         "{t}"
     );
     assert_eq!(provider_calls(&gw, &pki), 0);
+}
+
+#[test]
+fn provider_certificate_for_another_host_is_refused() {
+    // Trusted CA, but the endpoint names `localhost` and the certificate only 127.0.0.1:
+    // host name verification (RFC 6125) refuses it.
+    let dir = tempfile::tempdir().unwrap();
+    let pki = make_pki(dir.path());
+    let providers = start_https_providers(dir.path(), &pki, false);
+    let ca = path_value(&pki.ca);
+    let gw = Gateway::start_on(dir, providers, &[], |doc| {
+        https_endpoints(doc);
+        for s in doc["services"].as_array_mut().unwrap() {
+            let t = s.as_table_mut().unwrap();
+            let ep = t["endpoint"]
+                .as_str()
+                .unwrap()
+                .replace("://127.0.0.1:", "://localhost:");
+            t.insert("endpoint".into(), ep.into());
+        }
+        gateway_key(doc, "provider_ca", toml::Value::Array(vec![ca]));
+    });
+    let r = call_ho_tich(&gw);
+    let t = r.text();
+    assert_eq!(r.status, 502, "{t}");
+    assert!(
+        t.contains("<faultcode>lt:ProviderUnavailable</faultcode>"),
+        "{t}"
+    );
+    assert_eq!(provider_calls(&gw, &pki), 0);
+    let reason = failure_reason(&gw, &r);
+    assert!(reason.contains("certificate verify failed"), "{reason}");
 }
