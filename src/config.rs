@@ -59,6 +59,15 @@ pub struct GatewaySection {
     pub data_dir: Option<PathBuf>,
     /// XML catalog mapping absolute import URLs to local files; nothing is ever fetched.
     pub catalog: Option<PathBuf>,
+    /// Extra trust anchors (PEM files, each may hold several certificates) for providers'
+    /// `https://` endpoints, on top of OpenSSL's default store: agencies often run their
+    /// own or a national government CA that public stores do not carry.
+    pub provider_ca: Vec<PathBuf>,
+    /// Client certificate chain (PEM) the gateway presents to providers that require
+    /// mutual TLS; with `provider_client_key`, or neither.
+    pub provider_client_cert: Option<PathBuf>,
+    /// Private key (PEM) of `provider_client_cert`.
+    pub provider_client_key: Option<PathBuf>,
 }
 
 impl Default for GatewaySection {
@@ -69,6 +78,9 @@ impl Default for GatewaySection {
             node_id: "node-1".into(),
             data_dir: None,
             catalog: None,
+            provider_ca: Vec::new(),
+            provider_client_cert: None,
+            provider_client_key: None,
         }
     }
 }
@@ -228,6 +240,12 @@ impl Config {
                 ));
             }
         }
+        if raw.gateway.provider_client_cert.is_some() != raw.gateway.provider_client_key.is_some() {
+            problems.push(Problem::file(
+                path,
+                "[gateway] provider_client_cert and provider_client_key go together",
+            ));
+        }
         let mut names = HashSet::new();
         for s in &raw.services {
             let svc = s.get_ref();
@@ -286,6 +304,9 @@ impl Config {
         let mut gateway = raw.gateway;
         gateway.catalog = gateway.catalog.as_deref().map(resolve);
         gateway.data_dir = gateway.data_dir.as_deref().map(resolve);
+        gateway.provider_ca = gateway.provider_ca.iter().map(|p| resolve(p)).collect();
+        gateway.provider_client_cert = gateway.provider_client_cert.as_deref().map(resolve);
+        gateway.provider_client_key = gateway.provider_client_key.as_deref().map(resolve);
         let agencies = raw
             .agencies
             .into_iter()
@@ -379,5 +400,47 @@ grants = [{ consumer = "000.00.00.H30", operations = ["*"] }]
         let text = MINIMAL.replace("code = \"000.00.00.H30\"", "code = \"H30\"");
         let err = Config::parse(Path::new("g.toml"), &text).unwrap_err();
         assert!(err.to_string().contains("g.toml:3:"), "{err}");
+    }
+
+    #[test]
+    fn provider_tls_defaults_to_the_system_store_and_no_client_certificate() {
+        let c = Config::parse(Path::new("conf/gateway.toml"), MINIMAL).unwrap();
+        assert!(c.gateway.provider_ca.is_empty());
+        assert!(c.gateway.provider_client_cert.is_none());
+        assert!(c.gateway.provider_client_key.is_none());
+    }
+
+    #[test]
+    fn provider_tls_paths_resolve_against_the_config_file() {
+        let text = format!(
+            "[gateway]\nprovider_ca = [\"pki/ca.pem\", \"/etc/ssl/gov.pem\"]\n\
+             provider_client_cert = \"pki/gw.crt\"\nprovider_client_key = \"pki/gw.key\"\n{MINIMAL}"
+        );
+        let c = Config::parse(Path::new("conf/gateway.toml"), &text).unwrap();
+        assert_eq!(
+            c.gateway.provider_ca,
+            vec![
+                PathBuf::from("conf/pki/ca.pem"),
+                PathBuf::from("/etc/ssl/gov.pem")
+            ]
+        );
+        assert_eq!(
+            c.gateway.provider_client_cert.as_deref(),
+            Some(Path::new("conf/pki/gw.crt"))
+        );
+        assert_eq!(
+            c.gateway.provider_client_key.as_deref(),
+            Some(Path::new("conf/pki/gw.key"))
+        );
+    }
+
+    #[test]
+    fn provider_client_cert_without_key_is_refused() {
+        let text = format!("[gateway]\nprovider_client_cert = \"gw.crt\"\n{MINIMAL}");
+        let err = Config::parse(Path::new("g.toml"), &text).unwrap_err();
+        assert!(err.to_string().contains("go together"), "{err}");
+        let text = format!("[gateway]\nprovider_cas = [\"ca.pem\"]\n{MINIMAL}");
+        let err = Config::parse(Path::new("g.toml"), &text).unwrap_err();
+        assert!(err.to_string().contains("provider_cas"), "{err}");
     }
 }

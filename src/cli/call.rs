@@ -11,7 +11,7 @@ use crate::cli::Common;
 use crate::config::Config;
 use crate::model::{AgencyCode, ServiceName, SoapVersion};
 use crate::pipeline::envelope;
-use crate::pipeline::forward::Forwarder;
+use crate::pipeline::forward::{Forwarder, ProviderTls};
 use crate::wssec::{pki, Engine, Expect, Signer};
 
 #[derive(Debug, Args)]
@@ -85,7 +85,7 @@ pub fn run(common: &Common, args: &CallArgs) -> anyhow::Result<i32> {
         .enable_all()
         .build()?;
     let answer = rt.block_on(async {
-        Forwarder::new(config.limits.max_response_bytes)?
+        Forwarder::new(config.limits.max_response_bytes, &ProviderTls::default())?
             .send(
                 &url,
                 version,

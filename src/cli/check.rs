@@ -13,7 +13,22 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
             return Ok(1);
         }
     };
+    // The provider TLS files ([gateway] provider_ca, provider_client_cert/key) must load
+    // as `serve` will load them.
+    let tls = crate::pipeline::forward::Forwarder::new(
+        config.limits.max_response_bytes,
+        &crate::pipeline::forward::ProviderTls::from_config(&config.gateway),
+    )
+    .err()
+    .map(|e| format!("{}: [gateway] provider TLS: {e}", common.config.display()));
+    if let Some(t) = &tls {
+        eprintln!("{t}");
+    }
     match Catalogue::load(&config) {
+        Ok(_) if tls.is_some() => {
+            eprintln!("1 problem(s) found");
+            Ok(1)
+        }
         Ok(cat) => {
             // Warnings do not fail the check: the contract loads, but may not dispatch as
             // its author expects.
@@ -39,7 +54,10 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
         }
         Err(problems) => {
             eprintln!("{problems}");
-            eprintln!("{} problem(s) found", problems.0.len());
+            eprintln!(
+                "{} problem(s) found",
+                problems.0.len() + usize::from(tls.is_some())
+            );
             Ok(1)
         }
     }

@@ -38,7 +38,7 @@ pub fn run(common: &Common, args: &ServeArgs) -> anyhow::Result<i32> {
                 .await
                 .with_context(|| format!("cannot start the example providers on {addr}"))?;
             let mut rx = stop_rx.clone();
-            tokio::spawn(crate::providers::serve(listener, async move {
+            tokio::spawn(crate::providers::serve(listener, None, async move {
                 let _ = rx.changed().await;
             }));
         }

@@ -10,7 +10,6 @@ pub mod provider;
 pub mod serve;
 pub mod wss;
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
@@ -73,10 +72,7 @@ pub enum Command {
     #[command(subcommand)]
     Wss(wss::WssCommand),
     /// Run only the example provider agencies (used by tests and load scripts).
-    Provider {
-        #[arg(long, default_value = "127.0.0.1:9100")]
-        listen: SocketAddr,
-    },
+    Provider(provider::ProviderArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<i32> {
@@ -90,7 +86,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Wss(cmd) => wss::run(&cli.common, cmd),
         Command::Mapping(cmd) => mapping::run(&cli.common, cmd),
         Command::Reload => crate::reload::signal_running(&cli.common),
-        Command::Provider { listen } => provider::run(listen),
+        Command::Provider(args) => provider::run(&args),
     }
 }
 

@@ -10,7 +10,7 @@ use clap::Args;
 use crate::audit::{AuditLog, SealKey};
 use crate::cli::Common;
 use crate::config::Config;
-use crate::pipeline::forward::Forwarder;
+use crate::pipeline::forward::{Forwarder, ProviderTls};
 use crate::registry::{Catalogue, Gateway};
 
 #[derive(Debug, Clone, Args)]
@@ -49,8 +49,11 @@ pub fn build_gateway(common: &Common, config: Config) -> anyhow::Result<Gateway>
         .with_context(|| format!("cannot open the audit store {audit_url}"))?;
     let security =
         crate::wssec::Engine::load(&config, &data_dir).map_err(|p| anyhow::anyhow!("{p}"))?;
-    let forwarder =
-        Forwarder::new(config.limits.max_response_bytes).context("cannot set up TLS")?;
+    let forwarder = Forwarder::new(
+        config.limits.max_response_bytes,
+        &ProviderTls::from_config(&config.gateway),
+    )
+    .context("cannot set up TLS to providers")?;
     Ok(Gateway::new(config, catalogue, security, forwarder, audit))
 }
 

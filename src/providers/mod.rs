@@ -25,6 +25,7 @@ pub mod ho_tich;
 pub mod mot_cua;
 pub mod received;
 pub mod soap;
+pub mod tls;
 pub mod types;
 
 use std::future::Future;
@@ -39,6 +40,8 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
+use hyper_util::server::graceful::Watcher;
+use openssl::ssl::SslAcceptor;
 use tokio::sync::watch;
 
 pub mod tiep_nhan_ho_so;
@@ -87,8 +90,13 @@ fn is_hang(path: &str) -> bool {
     path == "/_hang" || path.starts_with("/_hang/")
 }
 
-/// Serves all example providers on one listener until `shutdown` resolves.
-pub async fn serve(listener: tokio::net::TcpListener, shutdown: impl Future<Output = ()>) {
+/// Serves all example providers on one listener until `shutdown` resolves; over TLS when
+/// given an acceptor ([`tls::acceptor`]).
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    tls: Option<Arc<SslAcceptor>>,
+    shutdown: impl Future<Output = ()>,
+) {
     let log = Arc::new(Log::default());
     // Tells `/_hang` requests to let go when the server stops.
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -108,13 +116,17 @@ pub async fn serve(listener: tokio::net::TcpListener, shutdown: impl Future<Outp
                 };
                 let _ = stream.set_nodelay(true);
                 let (log, stop) = (log.clone(), stop_rx.clone());
-                let svc = service_fn(move |req| route(log.clone(), stop.clone(), req));
-                let conn = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), svc);
-                let conn = graceful.watch(conn);
+                let watcher = graceful.watcher();
+                let tls = tls.clone();
+                // The TLS handshake runs in the connection's task, never in the accept loop.
                 tokio::spawn(async move {
-                    if let Err(e) = conn.await {
-                        log::debug!("example providers: connection ended: {e}");
+                    match tls {
+                        None => serve_connection(TokioIo::new(stream), watcher, log, stop).await,
+                        Some(acceptor) => {
+                            if let Some(stream) = tls::accept(&acceptor, stream).await {
+                                serve_connection(TokioIo::new(stream), watcher, log, stop).await
+                            }
+                        }
                     }
                 });
             }
@@ -128,6 +140,18 @@ pub async fn serve(listener: tokio::net::TcpListener, shutdown: impl Future<Outp
         .is_err()
     {
         log::warn!("example providers: connections still open after {DRAIN:?}");
+    }
+}
+
+/// One HTTP/1.1 connection, plain or TLS, until it ends or shutdown drains it.
+async fn serve_connection<I>(io: I, watcher: Watcher, log: Arc<Log>, stop: watch::Receiver<bool>)
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let svc = service_fn(move |req| route(log.clone(), stop.clone(), req));
+    let conn = hyper::server::conn::http1::Builder::new().serve_connection(io, svc);
+    if let Err(e) = watcher.watch(conn).await {
+        log::debug!("example providers: connection ended: {e}");
     }
 }
 
@@ -308,7 +332,7 @@ mod tests {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, rx) = tokio::sync::oneshot::channel::<()>();
-        let done = tokio::spawn(serve(listener, async move {
+        let done = tokio::spawn(serve(listener, None, async move {
             let _ = rx.await;
         }));
         Running { addr, stop, done }

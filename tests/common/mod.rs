@@ -48,7 +48,7 @@ impl Proc {
 }
 
 /// Starts `lienthong ARGS`, waits for the stdout line containing `marker` followed by
-/// `http://ADDR`, and returns the address.
+/// `http://ADDR` (or `https://ADDR`), and returns the address.
 pub fn spawn(args: &[&str], marker: &str, dir: &Path, env: &[(&str, &str)]) -> Proc {
     let log = dir.join(format!(
         "{}.log",
@@ -74,8 +74,9 @@ pub fn spawn(args: &[&str], marker: &str, dir: &Path, env: &[(&str, &str)]) -> P
         for line in BufReader::new(stdout).lines() {
             let Ok(line) = line else { break };
             if !sent && line.contains(&marker) {
-                if let Some(i) = line.find("http://") {
-                    let addr: String = line[i + 7..]
+                // `http://ADDR` or, for providers over TLS, `https://ADDR`.
+                if let Some(i) = line.find("://") {
+                    let addr: String = line[i + 3..]
                         .chars()
                         .take_while(|c| !c.is_whitespace() && *c != ',' && *c != '/')
                         .collect();
@@ -214,6 +215,16 @@ impl Gateway {
     pub fn start_with(extra: &[&str], edit: impl FnOnce(&mut toml::Table)) -> Gateway {
         let dir = tempfile::tempdir().unwrap();
         let providers = start_providers(dir.path());
+        Self::start_on(dir, providers, extra, edit)
+    }
+
+    /// A gateway in `dir` whose services point at the already running `providers`.
+    pub fn start_on(
+        dir: tempfile::TempDir,
+        providers: Proc,
+        extra: &[&str],
+        edit: impl FnOnce(&mut toml::Table),
+    ) -> Gateway {
         let config = write_config(dir.path(), providers.addr, edit);
         let data = dir.path().join("data");
         let pki = Command::new(bin())
@@ -327,7 +338,7 @@ pub fn http(
     read_response(&mut s)
 }
 
-pub fn read_response(s: &mut TcpStream) -> HttpResponse {
+pub fn read_response(s: &mut impl Read) -> HttpResponse {
     let mut raw = Vec::new();
     let _ = s.read_to_end(&mut raw);
     let split = raw
