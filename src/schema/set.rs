@@ -136,6 +136,24 @@ impl SchemaSet {
             ffi::forget(&served);
             return Err(Problems(problems));
         }
+        Self::assemble(id, by_ns, served, origins)
+    }
+
+    /// A fresh identity for the memory URIs of a set (`lienthong-mem:/{id}/...`).
+    pub(crate) fn next_id() -> u64 {
+        NEXT_ID.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// The set of the schema documents `by_ns` (namespace -> locations the loader finds;
+    /// memory documents already served, listed in `served`), compiled once now so that
+    /// every problem is reported at load time. `origins` maps memory URIs back to the file
+    /// and line their text came from.
+    pub(crate) fn assemble(
+        id: u64,
+        by_ns: BTreeMap<String, Vec<String>>,
+        mut served: Vec<String>,
+        origins: BTreeMap<String, (PathBuf, usize)>,
+    ) -> Result<SchemaSet, Problems> {
         if by_ns.is_empty() {
             return Ok(SchemaSet {
                 inner: Arc::new(Inner {
