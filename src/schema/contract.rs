@@ -104,3 +104,100 @@ fn uri_safe(name: &str) -> String {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    use crate::schema::SchemaSet;
+    use crate::wsdl::{load, Catalog};
+    use crate::xml::QName;
+
+    fn root() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    }
+
+    #[test]
+    fn rpc_wrappers_validate_part_accessors_both_ways() {
+        let c = load(
+            &root().join("wsdl/dang-ky-kinh-doanh/DangKyKinhDoanh.wsdl"),
+            &Catalog::default(),
+        )
+        .unwrap();
+        let set = SchemaSet::compile_contract(&c).unwrap();
+        let op = c.operation("TraCuuDoanhNghiep").unwrap();
+        let request = std::fs::read_to_string(
+            root().join("conf/examples/dang-ky-kinh-doanh-TraCuuDoanhNghiep.xml"),
+        )
+        .unwrap();
+        set.validate(request.as_bytes(), Some(&op.request_root))
+            .unwrap();
+        let short = request.replace(">2801234567<", ">28012<");
+        let v = set
+            .validate(short.as_bytes(), Some(&op.request_root))
+            .unwrap_err();
+        assert!(
+            v[0].starts_with("/dk:TraCuuDoanhNghiep/MaSoDoanhNghiep: [facet 'pattern']"),
+            "{v:?}"
+        );
+        // The answer wrapper: its part is typed, so an empty accessor is refused.
+        let answer = QName::new("urn:lgsp:h38:dkkd:wsdl:1.0", "TraCuuDoanhNghiepResponse");
+        assert_eq!(op.response_root.as_ref(), Some(&answer));
+        let v = set
+            .validate(
+                b"<r:TraCuuDoanhNghiepResponse xmlns:r=\"urn:lgsp:h38:dkkd:wsdl:1.0\"><DoanhNghiep/></r:TraCuuDoanhNghiepResponse>",
+                Some(&answer),
+            )
+            .unwrap_err();
+        assert!(
+            v[0].starts_with("/r:TraCuuDoanhNghiepResponse/DoanhNghiep: "),
+            "{v:?}"
+        );
+    }
+
+    fn write(dir: &Path, name: &str, text: &str) {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+
+    /// A schema imported by URL through a `rewriteURI` entry, carrying an internal DTD
+    /// subset whose entity names its namespace: compiled from the WSDL layer's copies.
+    #[test]
+    fn rewrite_uri_entries_and_internal_entities_compile() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::create_dir(d.join("remote")).unwrap();
+        write(
+            &d.join("remote"),
+            "a.xsd",
+            "<?xml version=\"1.0\"?>\n<!DOCTYPE xs:schema [\n<!ENTITY ns \"urn:a\">\n]>\n\
+             <xs:schema xmlns:xs=\"http://www.w3.org/2001/XMLSchema\" targetNamespace=\"&ns;\" \
+             elementFormDefault=\"qualified\">\n<xs:element name=\"A\" type=\"xs:date\"/>\n</xs:schema>\n",
+        );
+        write(
+            d,
+            "catalog.xml",
+            "<catalog xmlns=\"urn:oasis:names:tc:entity:xmlns:xml:catalog\">\
+             <rewriteURI uriStartString=\"http://schemas.example.org/\" rewritePrefix=\"remote/\"/>\
+             </catalog>",
+        );
+        write(
+            d,
+            "s.wsdl",
+            r#"<w:definitions xmlns:w="http://schemas.xmlsoap.org/wsdl/" xmlns:s="http://schemas.xmlsoap.org/wsdl/soap/"
+  xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:a="urn:a" xmlns:t="urn:t" targetNamespace="urn:t">
+<w:types><xs:schema targetNamespace="urn:t"><xs:import namespace="urn:a" schemaLocation="http://schemas.example.org/a.xsd"/></xs:schema></w:types>
+<w:message name="M"><w:part name="p" element="a:A"/></w:message>
+<w:portType name="P"><w:operation name="O"><w:input message="t:M"/></w:operation></w:portType>
+<w:binding name="B" type="t:P"><s:binding/><w:operation name="O"/></w:binding>
+</w:definitions>"#,
+        );
+        let catalog = Catalog::load(&d.join("catalog.xml")).unwrap();
+        assert!(catalog.entries.is_empty());
+        let c = load(&d.join("s.wsdl"), &catalog).unwrap();
+        let set = SchemaSet::compile_contract(&c).unwrap();
+        let a = QName::new("urn:a", "A");
+        set.validate(b"<A xmlns=\"urn:a\">2024-01-01</A>", Some(&a))
+            .unwrap();
+        assert!(set.validate(b"<A xmlns=\"urn:a\">x</A>", Some(&a)).is_err());
+    }
+}
