@@ -200,4 +200,33 @@ mod tests {
             .unwrap();
         assert!(set.validate(b"<A xmlns=\"urn:a\">x</A>", Some(&a)).is_err());
     }
+
+    /// Every fixture contract of the WSDL layer that loads (catalog-mapped trees,
+    /// chameleon includes, import cycles, inline schemas, rpc, DTD subsets) compiles.
+    #[test]
+    fn every_loadable_fixture_contract_compiles() {
+        fn walk(d: &Path, out: &mut Vec<PathBuf>) {
+            for e in std::fs::read_dir(d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    walk(&p, out);
+                } else if p.extension().is_some_and(|x| x == "wsdl") {
+                    out.push(p);
+                }
+            }
+        }
+        let fixtures = root().join("tests/fixtures/wsdl");
+        let catalog = Catalog::load(&fixtures.join("catalog.xml")).unwrap();
+        let mut wsdls = Vec::new();
+        walk(&fixtures, &mut wsdls);
+        let mut compiled = 0;
+        for w in wsdls {
+            let Ok(c) = load(&w, &catalog) else { continue };
+            if let Err(p) = SchemaSet::compile_contract(&c) {
+                panic!("{}: {p}", w.display());
+            }
+            compiled += 1;
+        }
+        assert!(compiled >= 8, "{compiled}");
+    }
 }
