@@ -13,6 +13,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use super::dtd;
 use super::ffi;
 use super::rpc;
 use super::set::SchemaSet;
@@ -55,11 +56,15 @@ impl SchemaSet {
         };
         for (i, d) in docs.iter().enumerate() {
             match d.kind {
+                // The rendered copy lacks the DOCTYPE's lines: errors are shifted back.
                 DocumentKind::Xsd => serve(
                     doc_uri(i),
                     contract.rendered(i, &link),
                     d.target_namespace.as_deref().unwrap_or(""),
-                    Some((d.path.clone(), 1)),
+                    Some((
+                        d.path.clone(),
+                        1 + dtd::doctype_line_breaks(&String::from_utf8_lossy(&d.bytes)),
+                    )),
                 ),
                 DocumentKind::Wsdl => {
                     for (j, s) in d.inline_schemas.iter().enumerate() {
@@ -199,6 +204,17 @@ mod tests {
         set.validate(b"<A xmlns=\"urn:a\">2024-01-01</A>", Some(&a))
             .unwrap();
         assert!(set.validate(b"<A xmlns=\"urn:a\">x</A>", Some(&a)).is_err());
+
+        // A compile error points at the file's own line, DOCTYPE lines counted.
+        let a_xsd = std::fs::read_to_string(d.join("remote/a.xsd")).unwrap();
+        write(
+            &d.join("remote"),
+            "a.xsd",
+            &a_xsd.replace("xs:date", "xs:nope"),
+        );
+        let c = load(&d.join("s.wsdl"), &catalog).unwrap();
+        let msg = SchemaSet::compile_contract(&c).unwrap_err().to_string();
+        assert!(msg.contains("a.xsd:6: "), "{msg}");
     }
 
     /// Every fixture contract of the WSDL layer that loads (catalog-mapped trees,

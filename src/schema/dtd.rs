@@ -32,6 +32,14 @@ pub fn expand_internal(text: &str) -> Result<Cow<'_, str>, String> {
     Ok(Cow::Owned(out))
 }
 
+/// How many line breaks the DOCTYPE of `text` spans (0 without one): a copy with the
+/// DOCTYPE removed is that many lines shorter at its start.
+pub fn doctype_line_breaks(text: &str) -> usize {
+    doctype_start(text)
+        .and_then(|s| Some(text[s..doctype_end(text, s)?].matches('\n').count()))
+        .unwrap_or(0)
+}
+
 /// Where `<!DOCTYPE` starts, if the prolog (XML declaration, comments, processing
 /// instructions, white space) is followed by one.
 fn doctype_start(text: &str) -> Option<usize> {
@@ -186,6 +194,8 @@ mod tests {
              <s t=\"urn:a\" u=\"&amp;&#65;&undeclared;\"><!-- &ns; --><![CDATA[&ns;]]>urn:a</s>"
         );
         assert_eq!(text.lines().count(), out.lines().count());
+        assert_eq!(doctype_line_breaks(text), 5);
+        assert_eq!(doctype_line_breaks("<s/>"), 0);
         assert!(matches!(
             expand_internal("<s>&amp;</s>").unwrap(),
             Cow::Borrowed(_)
