@@ -14,7 +14,7 @@ use crate::pipeline::forward::Forwarder;
 use crate::pipeline::map::Mapped;
 use crate::problem::{Problem, Problems};
 use crate::schema::{Direction, SchemaSet, ValidationError};
-use crate::wsdl::{Catalog, Contract, DocumentKind, Operation, Style};
+use crate::wsdl::{Catalog, Contract, Operation};
 use crate::wssec::Engine;
 
 /// One published service.
@@ -40,16 +40,18 @@ impl Service {
     }
 
     /// Compiles the contract's schemas and loads the mappings bound to its operations;
-    /// every problem is reported (`config_path` names the file the bindings are in).
+    /// every problem is reported (`config_path` names the file the bindings are in). The
+    /// catalog was applied when the contract loaded: the schemas compile from the
+    /// contract's documents, every location already resolved.
     pub fn load(
         config_path: &std::path::Path,
         config: ServiceConfig,
         contract: Contract,
-        catalog: &Catalog,
+        _catalog: &Catalog,
     ) -> Result<Service, Problems> {
         let mut problems = Vec::new();
         let mut service = Service::new(config, contract);
-        match contract_schemas(&service.contract, catalog) {
+        match contract_schemas(&service.contract) {
             Ok(set) => service.schemas = set,
             Err(Problems(p)) => problems.extend(p),
         }
@@ -84,9 +86,8 @@ impl Service {
     ) -> Result<(), ValidationError> {
         let result = match self.mapping(&op.name, direction) {
             Some(m) => m.source.schemas.validate(payload, Some(&m.source.root)),
-            // rpc/literal: the Body child is a wrapper named after the operation, declared
-            // by no schema (WSDL 1.1 §3.5); its parts are typed, not declared elements.
-            None if op.style == Style::Rpc => Ok(()),
+            // rpc/literal wrappers are declared by the set's generated wrapper schemas
+            // (schema::rpc), so both styles validate alike.
             None => match &self.schemas {
                 Some(set) => {
                     let root = match direction {
@@ -165,20 +166,8 @@ impl Catalogue {
 }
 
 /// Compiles the XSDs and inline schemas a contract is made of.
-fn contract_schemas(contract: &Contract, catalog: &Catalog) -> Result<Option<SchemaSet>, Problems> {
-    let files = |kind| -> Vec<std::path::PathBuf> {
-        contract
-            .documents
-            .iter()
-            .filter(|d| d.kind == kind)
-            .map(|d| d.path.clone())
-            .collect()
-    };
-    let mut wsdls = files(DocumentKind::Wsdl);
-    if !wsdls.contains(&contract.main) {
-        wsdls.insert(0, contract.main.clone());
-    }
-    let set = SchemaSet::compile_with_catalog(&files(DocumentKind::Xsd), &wsdls, &catalog.entries)?;
+fn contract_schemas(contract: &Contract) -> Result<Option<SchemaSet>, Problems> {
+    let set = SchemaSet::compile_contract(contract)?;
     Ok((!set.is_empty()).then_some(set))
 }
 

@@ -3,13 +3,19 @@
 //!
 //! - [`set`]: [`SchemaSet`], a union of XSD files and inline WSDL schemas, compiled per
 //!   thread and validated against.
+//! - [`contract`]: a contract's set, from the documents the WSDL layer rendered, with
+//!   generated wrappers for rpc/literal operations ([`rpc`]).
+//! - [`dtd`]: a trusted schema file's internal DTD subset, expanded away.
 //! - [`ffi`]: the thin libxml2 layer (no-network loader, errors with node paths, hardened
 //!   payload parser).
 //! - [`tree`]: a small namespace-resolved element tree used by mappings and the XSD model.
 //! - [`model`]: the element/type structure of an XSD, for the mapping checker.
 
+pub mod contract;
+pub mod dtd;
 pub mod ffi;
 pub mod model;
+pub mod rpc;
 pub mod set;
 pub mod tree;
 

@@ -106,7 +106,9 @@ impl Xsd {
                     continue;
                 }
             };
-            let tree = match Tree::parse(&text, true) {
+            // A trusted file's internal DTD subset: entities expanded, external never.
+            let tree = match super::dtd::expand_internal(&text).and_then(|t| Tree::parse(&t, true))
+            {
                 Ok(t) => t,
                 Err(e) => {
                     problems.push(Problem::file(&path, format!("not well-formed: {e}")));

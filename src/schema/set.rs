@@ -12,6 +12,7 @@
 //! keeps it in a thread-local cache keyed by the set's identity; entries of dropped sets
 //! (after a reload) are purged on the next miss.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -19,6 +20,7 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 
+use super::dtd;
 use super::ffi::{self, Compiled, Diagnostic, Doc};
 use super::tree::Tree;
 use crate::problem::{Problem, Problems};
@@ -92,21 +94,45 @@ impl SchemaSet {
         // namespace -> schema locations
         let mut by_ns: BTreeMap<String, Vec<String>> = BTreeMap::new();
 
-        for f in xsd_files {
-            match std::fs::read_to_string(f) {
-                Err(e) => problems.push(Problem::file(f, format!("cannot read: {e}"))),
-                Ok(text) => match Tree::parse(&text, true) {
-                    Err(e) => problems.push(Problem::file(f, format!("not well-formed: {e}"))),
-                    Ok(t) if !t.root().is(ns::XSD, "schema") => problems.push(Problem::at(
-                        f,
-                        t.root().line,
-                        "not an XML Schema (root is not xs:schema)",
-                    )),
-                    Ok(t) => {
-                        let tns = t.root().attr("targetNamespace").unwrap_or("").to_string();
-                        push_unique(by_ns.entry(tns).or_default(), ffi::location(f));
-                    }
-                },
+        for (k, f) in xsd_files.iter().enumerate() {
+            let text = match std::fs::read_to_string(f) {
+                Ok(t) => t,
+                Err(e) => {
+                    problems.push(Problem::file(f, format!("cannot read: {e}")));
+                    continue;
+                }
+            };
+            // A trusted file may carry an internal DTD subset: libxml2 gets a copy without
+            // it (entities expanded, external ones never), served from memory.
+            let expanded = match dtd::expand_internal(&text) {
+                Ok(t) => t,
+                Err(e) => {
+                    problems.push(Problem::file(f, e));
+                    continue;
+                }
+            };
+            match Tree::parse(&expanded, true) {
+                Err(e) => problems.push(Problem::file(f, format!("not well-formed: {e}"))),
+                Ok(t) if !t.root().is(ns::XSD, "schema") => problems.push(Problem::at(
+                    f,
+                    t.root().line,
+                    "not an XML Schema (root is not xs:schema)",
+                )),
+                Ok(t) => {
+                    let tns = t.root().attr("targetNamespace").unwrap_or("").to_string();
+                    let location = match expanded {
+                        Cow::Borrowed(_) => ffi::location(f),
+                        Cow::Owned(copy) => {
+                            let dir = f.parent().unwrap_or(Path::new("."));
+                            let uri = format!("lienthong-mem:/{id}/file-{k}.xsd");
+                            ffi::serve_memory(&uri, &absolute_locations(&t, 0, dir, copy));
+                            served.push(uri.clone());
+                            origins.insert(uri.clone(), (f.clone(), 1));
+                            uri
+                        }
+                    };
+                    push_unique(by_ns.entry(tns).or_default(), location);
+                }
             }
         }
         let mut n = 0;
@@ -136,6 +162,24 @@ impl SchemaSet {
             ffi::forget(&served);
             return Err(Problems(problems));
         }
+        Self::assemble(id, by_ns, served, origins)
+    }
+
+    /// A fresh identity for the memory URIs of a set (`lienthong-mem:/{id}/...`).
+    pub(crate) fn next_id() -> u64 {
+        NEXT_ID.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// The set of the schema documents `by_ns` (namespace -> locations the loader finds;
+    /// memory documents already served, listed in `served`), compiled once now so that
+    /// every problem is reported at load time. `origins` maps memory URIs back to the file
+    /// and line their text came from.
+    pub(crate) fn assemble(
+        id: u64,
+        by_ns: BTreeMap<String, Vec<String>>,
+        mut served: Vec<String>,
+        origins: BTreeMap<String, (PathBuf, usize)>,
+    ) -> Result<SchemaSet, Problems> {
         if by_ns.is_empty() {
             return Ok(SchemaSet {
                 inner: Arc::new(Inner {
@@ -378,20 +422,7 @@ fn extract_inline(wsdl: &Path, text: &str) -> Result<Vec<Inline>, Problem> {
                 .unwrap_or(s.len());
             s.insert_str(name_end, &missing);
             // Relative schemaLocations of imports/includes inside the schema.
-            let mut locations = Vec::new();
-            collect_locations(&tree, si, &mut locations);
-            for loc in locations {
-                if loc.contains(':') || loc.starts_with('/') {
-                    continue;
-                }
-                let abs = ffi::location(&dir.join(&loc));
-                for q in ['"', '\''] {
-                    s = s.replace(
-                        &format!("schemaLocation={q}{loc}{q}"),
-                        &format!("schemaLocation=\"{}\"", esc(&abs)),
-                    );
-                }
-            }
+            let s = absolute_locations(&tree, si, dir, s);
             out.push(Inline {
                 target_ns: schema.attr("targetNamespace").unwrap_or("").to_string(),
                 text: s,
@@ -400,6 +431,26 @@ fn extract_inline(wsdl: &Path, text: &str) -> Result<Vec<Inline>, Problem> {
         }
     }
     Ok(out)
+}
+
+/// `text` (the schema at `idx` of `tree`) with relative `schemaLocation`s made absolute
+/// against `dir`: the copy lives in memory, where nothing is relative to the file.
+fn absolute_locations(tree: &Tree, idx: usize, dir: &Path, mut text: String) -> String {
+    let mut locations = Vec::new();
+    collect_locations(tree, idx, &mut locations);
+    for loc in locations {
+        if loc.contains(':') || loc.starts_with('/') {
+            continue;
+        }
+        let abs = ffi::location(&dir.join(&loc));
+        for q in ['"', '\''] {
+            text = text.replace(
+                &format!("schemaLocation={q}{loc}{q}"),
+                &format!("schemaLocation=\"{}\"", esc(&abs)),
+            );
+        }
+    }
+    text
 }
 
 fn collect_locations(tree: &Tree, idx: usize, out: &mut Vec<String>) {
@@ -622,5 +673,52 @@ mod tests {
         assert!(set
             .validate(b"<R xmlns=\"urn:a\"><x>z</x></R>", None)
             .is_err());
+    }
+
+    /// Files named directly (mapping sides) may carry an internal DTD subset: its entities
+    /// are expanded, relative includes still found, lines still right; external entities
+    /// are refused, never read.
+    #[test]
+    fn files_with_an_internal_dtd_subset_compile() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::write(
+            d.join("t.xsd"),
+            "<xs:schema xmlns:xs=\"http://www.w3.org/2001/XMLSchema\" targetNamespace=\"urn:a\"><xs:simpleType name=\"T\"><xs:restriction base=\"xs:int\"/></xs:simpleType></xs:schema>",
+        )
+        .unwrap();
+        let main = d.join("a.xsd");
+        std::fs::write(
+            &main,
+            "<!DOCTYPE xs:schema [\n<!ENTITY ns \"urn:a\">\n<!ENTITY inc \"t.xsd\">\n]>\n<xs:schema xmlns:xs=\"http://www.w3.org/2001/XMLSchema\" xmlns:a=\"&ns;\" targetNamespace=\"&ns;\">\n<xs:include schemaLocation=\"&inc;\"/>\n<xs:element name=\"R\" type=\"a:T\"/>\n</xs:schema>\n",
+        )
+        .unwrap();
+        let set = SchemaSet::compile(std::slice::from_ref(&main), &[]).unwrap();
+        set.validate(b"<R xmlns=\"urn:a\">1</R>", None).unwrap();
+        assert!(set.validate(b"<R xmlns=\"urn:a\">x</R>", None).is_err());
+        crate::schema::model::Xsd::load(std::slice::from_ref(&main)).unwrap();
+
+        std::fs::write(
+            &main,
+            "<!DOCTYPE xs:schema [\n<!ENTITY ns \"urn:a\">\n]>\n<xs:schema xmlns:xs=\"http://www.w3.org/2001/XMLSchema\" targetNamespace=\"&ns;\">\n<xs:element name=\"R\" type=\"xs:nope\"/>\n</xs:schema>\n",
+        )
+        .unwrap();
+        let msg = SchemaSet::compile(std::slice::from_ref(&main), &[])
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("a.xsd:5:"), "{msg}");
+
+        std::fs::write(
+            &main,
+            "<!DOCTYPE xs:schema [<!ENTITY x SYSTEM \"/etc/passwd\">]><xs:schema xmlns:xs=\"http://www.w3.org/2001/XMLSchema\"><xs:annotation><xs:documentation>&x;</xs:documentation></xs:annotation></xs:schema>",
+        )
+        .unwrap();
+        let msg = SchemaSet::compile(std::slice::from_ref(&main), &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains("external entities are never expanded"),
+            "{msg}"
+        );
     }
 }

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use super::model::{
     Contract, Document, DocumentKind, Edit, EditAction, GeneratedPort, InlineSchema, Link,
-    LinkKind, Operation, Style,
+    LinkKind, MessagePart, Operation, Style,
 };
 use super::parse::{BodyUse, Message, Part, RefKind};
 use super::resolve::{Doc, Loaded};
@@ -381,6 +381,8 @@ impl<'d> Builder<'d> {
                         .chain(&pop.input_action)
                         .cloned()
                         .collect();
+                    let input_parts = self.body_parts(input.as_ref(), &bop.input);
+                    let output_parts = self.body_parts(output.as_ref(), &bop.output);
                     if !ops
                         .iter()
                         .any(|o| o.name == bop.name && o.request_root == request_root)
@@ -399,6 +401,8 @@ impl<'d> Builder<'d> {
                             versions: vec![version],
                             input_message: input,
                             output_message: output,
+                            input_parts,
+                            output_parts,
                         },
                     );
                 }
@@ -432,6 +436,26 @@ impl<'d> Builder<'d> {
             }
         }
         out
+    }
+
+    /// The parts of `message` one body carries (`soap:body/@parts` narrows them).
+    fn body_parts(&self, message: Option<&QName>, body: &BodyUse) -> Vec<MessagePart> {
+        let Some(&(md, mi)) = message.and_then(|m| self.messages.get(m)) else {
+            return Vec::new();
+        };
+        self.docs[md].parsed.messages[mi]
+            .parts
+            .iter()
+            .filter(|p| match &body.parts {
+                Some(names) => names.iter().any(|n| n == &p.name),
+                None => true,
+            })
+            .map(|p| MessagePart {
+                name: p.name.clone(),
+                element: p.element.clone(),
+                type_: p.type_.clone(),
+            })
+            .collect()
     }
 
     /// The Body child of one direction: the part's element (document) or the operation

@@ -24,7 +24,9 @@ mod uri;
 use std::path::Path;
 
 pub use catalog::{Catalog, CATALOG_NS};
-pub use model::{Contract, Document, DocumentKind, InlineSchema, Link, LinkKind, Operation, Style};
+pub use model::{
+    Contract, Document, DocumentKind, InlineSchema, Link, LinkKind, MessagePart, Operation, Style,
+};
 pub use publish::{document_url, publish};
 
 use crate::problem::Problems;

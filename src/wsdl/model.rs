@@ -38,6 +38,20 @@ pub struct Operation {
     /// The portType operation's input and output messages (for schema validation).
     pub input_message: Option<QName>,
     pub output_message: Option<QName>,
+    /// The parts the input and output bodies carry (the message's parts, narrowed by
+    /// `soap:body/@parts`), in message order: an rpc wrapper's accessors (WSDL 1.1 §3.5).
+    pub input_parts: Vec<MessagePart>,
+    pub output_parts: Vec<MessagePart>,
+}
+
+/// A `wsdl:part` of a message an operation's body carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessagePart {
+    pub name: String,
+    /// `element=`, when the part names a global element.
+    pub element: Option<QName>,
+    /// `type=`, when the part names a type (rpc style, WS-I BP 1.1 R2203).
+    pub type_: Option<QName>,
 }
 
 /// A document the contract is made of (the WSDL, imported WSDLs, XSDs).
