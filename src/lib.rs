@@ -24,6 +24,7 @@
 //! - [`schema`]: XSD validation through libxml2.
 //! - [`mapping`]: translation between agencies' schemas (rules or XSLT).
 //! - [`audit`]: the tamper-evident exchange log (SQLite or PostgreSQL through diesel).
+//! - [`reload`]: SIGHUP / `lienthong reload` rebuilds and swaps the catalogue.
 //! - [`server`]: listener, limits, routing, graceful shutdown.
 //! - [`web`]: the auditor's HTTP API and page.
 //! - [`providers`]: example provider agencies used by `lienthong demo` and the tests.
@@ -39,6 +40,7 @@ pub mod pipeline;
 pub mod problem;
 pub mod providers;
 pub mod registry;
+pub mod reload;
 pub mod schema;
 pub mod server;
 pub mod web;

@@ -9,42 +9,118 @@ use std::sync::{Arc, RwLock};
 
 use crate::audit::AuditLog;
 use crate::config::{Config, ServiceConfig};
-use crate::mapping::MappingError;
+use crate::mapping::{Mapping, MappingError};
 use crate::pipeline::forward::Forwarder;
 use crate::pipeline::map::Mapped;
 use crate::problem::{Problem, Problems};
-use crate::schema::{Direction, ValidationError};
-use crate::wsdl::{Catalog, Contract, Operation};
+use crate::schema::{Direction, SchemaSet, ValidationError};
+use crate::wsdl::{Catalog, Contract, DocumentKind, Operation, Style};
 use crate::wssec::Engine;
 
 /// One published service.
 pub struct Service {
     pub config: ServiceConfig,
     pub contract: Contract,
+    /// The contract's XSDs and inline `wsdl:types` schemas, compiled (per thread, lazily
+    /// after the first compile at load). `None` when the contract has no schema.
+    pub schemas: Option<SchemaSet>,
+    /// Checked mappings bound to `(operation, direction)`.
+    pub mappings: Vec<(String, Direction, Arc<Mapping>)>,
 }
 
 impl Service {
-    /// Validates a payload against the operation's message schema.
+    /// A service without schemas or mappings (validation passes, mapping is identity).
+    pub fn new(config: ServiceConfig, contract: Contract) -> Self {
+        Self {
+            config,
+            contract,
+            schemas: None,
+            mappings: Vec::new(),
+        }
+    }
+
+    /// Compiles the contract's schemas and loads the mappings bound to its operations;
+    /// every problem is reported (`config_path` names the file the bindings are in).
+    pub fn load(
+        config_path: &std::path::Path,
+        config: ServiceConfig,
+        contract: Contract,
+        catalog: &Catalog,
+    ) -> Result<Service, Problems> {
+        let mut problems = Vec::new();
+        let mut service = Service::new(config, contract);
+        match contract_schemas(&service.contract, catalog) {
+            Ok(set) => service.schemas = set,
+            Err(Problems(p)) => problems.extend(p),
+        }
+        match bind_mappings(config_path, &service.config, &service.contract) {
+            Ok(m) => service.mappings = m,
+            Err(Problems(p)) => problems.extend(p),
+        }
+        if problems.is_empty() {
+            Ok(service)
+        } else {
+            Err(Problems(problems))
+        }
+    }
+
+    /// The mapping bound to an operation and direction, if any.
+    pub fn mapping(&self, operation: &str, direction: Direction) -> Option<&Arc<Mapping>> {
+        self.mappings
+            .iter()
+            .find(|(o, d, _)| o == operation && *d == direction)
+            .map(|(_, _, m)| m)
+    }
+
+    /// Validates a payload against the operation's message schema. Where a mapping is
+    /// bound, the payload is in the mapping's source schema (the consumer's request, the
+    /// provider's answer) and is validated against that; the mapping validates its own
+    /// output against its target schema.
     pub fn validate(
         &self,
-        _op: &Operation,
-        _direction: Direction,
-        _payload: &[u8],
+        op: &Operation,
+        direction: Direction,
+        payload: &[u8],
     ) -> Result<(), ValidationError> {
-        Ok(())
+        let result = match self.mapping(&op.name, direction) {
+            Some(m) => m.source.schemas.validate(payload, Some(&m.source.root)),
+            // rpc/literal: the Body child is a wrapper named after the operation, declared
+            // by no schema (WSDL 1.1 §3.5); its parts are typed, not declared elements.
+            None if op.style == Style::Rpc => Ok(()),
+            None => match &self.schemas {
+                Some(set) => {
+                    let root = match direction {
+                        Direction::Request => Some(&op.request_root),
+                        Direction::Response => op.response_root.as_ref(),
+                    };
+                    set.validate(payload, root)
+                }
+                None => Ok(()),
+            },
+        };
+        result.map_err(|violations| ValidationError::Invalid {
+            direction,
+            violations,
+        })
     }
 
     /// Applies the mapping bound to the operation and direction, if any.
     pub fn map(
         &self,
-        _op: &Operation,
-        _direction: Direction,
+        op: &Operation,
+        direction: Direction,
         payload: Vec<u8>,
     ) -> Result<Mapped, MappingError> {
-        Ok(Mapped {
-            payload,
-            mapping: None,
-        })
+        match self.mapping(&op.name, direction) {
+            Some(m) => Ok(Mapped {
+                payload: m.apply(&payload, direction)?,
+                mapping: Some(m.label()),
+            }),
+            None => Ok(Mapped {
+                payload,
+                mapping: None,
+            }),
+        }
     }
 }
 
@@ -71,26 +147,12 @@ impl Catalogue {
         let mut services = BTreeMap::new();
         for sc in &config.services {
             match crate::wsdl::load(&sc.wsdl, &catalog) {
-                Ok(contract) => {
-                    for m in &sc.mappings {
-                        if !contract.operations.iter().any(|o| o.name == m.operation) {
-                            problems.push(Problem::file(
-                                &config.path,
-                                format!(
-                                    "service {}: mapping bound to unknown operation `{}`",
-                                    sc.name, m.operation
-                                ),
-                            ));
-                        }
+                Ok(contract) => match Service::load(&config.path, sc.clone(), contract, &catalog) {
+                    Ok(service) => {
+                        services.insert(sc.name.to_string(), Arc::new(service));
                     }
-                    services.insert(
-                        sc.name.to_string(),
-                        Arc::new(Service {
-                            config: sc.clone(),
-                            contract,
-                        }),
-                    );
-                }
+                    Err(Problems(p)) => problems.extend(p),
+                },
                 Err(Problems(p)) => problems.extend(p),
             }
         }
@@ -99,6 +161,84 @@ impl Catalogue {
         } else {
             Err(Problems(problems))
         }
+    }
+}
+
+/// Compiles the XSDs and inline schemas a contract is made of.
+fn contract_schemas(contract: &Contract, catalog: &Catalog) -> Result<Option<SchemaSet>, Problems> {
+    let files = |kind| -> Vec<std::path::PathBuf> {
+        contract
+            .documents
+            .iter()
+            .filter(|d| d.kind == kind)
+            .map(|d| d.path.clone())
+            .collect()
+    };
+    let mut wsdls = files(DocumentKind::Wsdl);
+    if !wsdls.contains(&contract.main) {
+        wsdls.insert(0, contract.main.clone());
+    }
+    let set = SchemaSet::compile_with_catalog(&files(DocumentKind::Xsd), &wsdls, &catalog.entries)?;
+    Ok((!set.is_empty()).then_some(set))
+}
+
+/// Loads and checks each mapping bound to the service, and that it fits the operation:
+/// a request mapping reads the operation's request element, a response mapping writes its
+/// answer element. A mapping that fails any check is refused with its reasons.
+fn bind_mappings(
+    config_path: &std::path::Path,
+    sc: &ServiceConfig,
+    contract: &Contract,
+) -> Result<Vec<(String, Direction, Arc<Mapping>)>, Problems> {
+    let mut out = Vec::new();
+    let mut problems = Vec::new();
+    for b in &sc.mappings {
+        let Some(op) = contract.operations.iter().find(|o| o.name == b.operation) else {
+            problems.push(Problem::file(
+                config_path,
+                format!(
+                    "service {}: mapping bound to unknown operation `{}`",
+                    sc.name, b.operation
+                ),
+            ));
+            continue;
+        };
+        for (direction, file) in [
+            (Direction::Request, &b.request),
+            (Direction::Response, &b.response),
+        ] {
+            let Some(file) = file else { continue };
+            let m = match Mapping::load(file) {
+                Ok(m) => m,
+                Err(Problems(p)) => {
+                    problems.extend(p);
+                    continue;
+                }
+            };
+            let (want, got, side) = match direction {
+                Direction::Request => (Some(&op.request_root), &m.source.root, "reads"),
+                Direction::Response => (op.response_root.as_ref(), &m.target.root, "writes"),
+            };
+            if want != Some(got) {
+                problems.push(Problem::file(
+                    file,
+                    format!(
+                        "bound to {} {} ({direction:?}): the mapping {side} {got} but the operation's {} element is {}",
+                        sc.name,
+                        op.name,
+                        if direction == Direction::Request { "request" } else { "answer" },
+                        want.map(|q| q.to_string()).unwrap_or_else(|| "none".into())
+                    ),
+                ));
+                continue;
+            }
+            out.push((op.name.clone(), direction, Arc::new(m)));
+        }
+    }
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(Problems(problems))
     }
 }
 

@@ -15,6 +15,14 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
     };
     match Catalogue::load(&config) {
         Ok(cat) => {
+            // Warnings do not fail the check: the contract loads, but may not dispatch as
+            // its author expects.
+            for w in cat.services.values().flat_map(|s| &s.contract.warnings) {
+                match w.line {
+                    Some(l) => eprintln!("{}:{l}: warning: {}", w.file.display(), w.reason),
+                    None => eprintln!("{}: warning: {}", w.file.display(), w.reason),
+                }
+            }
             let ops: usize = cat
                 .services
                 .values()

@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
-use crate::cli::serve::{build_gateway, load_config, shutdown_signal, ServeArgs};
+use crate::cli::serve::{
+    bind, build_gateway, finish, load_config, shutdown_signal, start_auditor_api, ServeArgs,
+};
 use crate::cli::Common;
 
 pub fn run(common: &Common, args: &ServeArgs) -> anyhow::Result<i32> {
@@ -39,11 +41,9 @@ pub fn run(common: &Common, args: &ServeArgs) -> anyhow::Result<i32> {
                 let _ = rx.changed().await;
             }));
         }
-        let gw = Arc::new(build_gateway(common, config)?);
-        let listener = tokio::net::TcpListener::bind(gw.config.gateway.listen)
-            .await
-            .with_context(|| format!("cannot listen on {}", gw.config.gateway.listen))?;
+        let (listener, config) = bind(config).await?;
         let addr = listener.local_addr()?;
+        let gw = Arc::new(build_gateway(common, config)?);
         println!(
             "lienthong demo: gateway on http://{addr}, example providers on {}",
             provider_addrs
@@ -56,7 +56,13 @@ pub fn run(common: &Common, args: &ServeArgs) -> anyhow::Result<i32> {
         for name in gw.catalogue().services.keys() {
             println!("  {name}: {}?wsdl", gw.service_url(name));
         }
-        crate::server::serve(gw, listener, shutdown_signal()).await?;
+        let auditor_fallback = std::net::SocketAddr::new(addr.ip(), 8081);
+        start_auditor_api(common, &gw.config, Some(auditor_fallback)).await?;
+        println!(
+            "  try: lienthong call --url http://{addr} --service ho-tich --operation TraCuuKhaiSinh --as 000.00.00.H38 conf/examples/ho-tich-TraCuuKhaiSinh.xml"
+        );
+        crate::server::serve(gw.clone(), listener, shutdown_signal()).await?;
+        finish(&gw).await;
         let _ = stop_tx.send(true);
         Ok(0)
     })

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::Args;
 
-use crate::audit::AuditLog;
+use crate::audit::{AuditLog, SealKey};
 use crate::cli::Common;
 use crate::config::Config;
 use crate::pipeline::forward::Forwarder;
@@ -37,7 +37,15 @@ pub fn build_gateway(common: &Common, config: Config) -> anyhow::Result<Gateway>
         .with_context(|| format!("cannot create {}", data_dir.display()))?;
     let catalogue = Catalogue::load(&config).map_err(|p| anyhow::anyhow!("{p}"))?;
     let audit_url = common.audit_url(&config);
-    let audit = AuditLog::open(&audit_url, &config.gateway.node_id, &config.audit)
+    let key_path = config.audit.seal_key_path(&data_dir);
+    let (seal_key, generated) = SealKey::load_or_generate(&key_path)?;
+    if generated {
+        log::warn!(
+            "generated a new audit seal key at {} (keep it; `audit verify` checks seals against it)",
+            key_path.display()
+        );
+    }
+    let audit = AuditLog::open(&audit_url, &config.gateway.node_id, &config.audit, seal_key)
         .with_context(|| format!("cannot open the audit store {audit_url}"))?;
     let security =
         crate::wssec::Engine::load(&config, &data_dir).map_err(|p| anyhow::anyhow!("{p}"))?;
@@ -52,15 +60,68 @@ pub fn run(common: &Common, args: &ServeArgs, quiet: bool) -> anyhow::Result<i32
         .enable_all()
         .build()?;
     rt.block_on(async move {
-        let gw = Arc::new(build_gateway(common, config)?);
-        let listener = tokio::net::TcpListener::bind(gw.config.gateway.listen)
-            .await
-            .with_context(|| format!("cannot listen on {}", gw.config.gateway.listen))?;
+        let (listener, config) = bind(config).await?;
         let addr = listener.local_addr()?;
+        let gw = Arc::new(build_gateway(common, config)?);
         announce(&gw, addr, quiet);
-        crate::server::serve(gw, listener, shutdown_signal()).await?;
+        start_auditor_api(common, &gw.config, None).await?;
+        crate::server::serve(gw.clone(), listener, shutdown_signal()).await?;
+        finish(&gw).await;
         Ok(0)
     })
+}
+
+/// Binds the SOAP listener; with port 0 the bound address becomes the published one.
+pub async fn bind(mut config: Config) -> anyhow::Result<(tokio::net::TcpListener, Config)> {
+    let listener = tokio::net::TcpListener::bind(config.gateway.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.gateway.listen))?;
+    config.gateway.listen = listener.local_addr()?;
+    Ok((listener, config))
+}
+
+/// Starts the auditor's API and page on their own listener (`[audit] api_listen`, or
+/// `fallback` when the configuration names none). Without configured auditors a token for
+/// this run only is generated and printed, so `demo` is usable out of the box.
+pub async fn start_auditor_api(
+    common: &Common,
+    config: &Config,
+    fallback: Option<SocketAddr>,
+) -> anyhow::Result<()> {
+    let Some(addr) = config.audit.api_listen.or(fallback) else {
+        return Ok(());
+    };
+    let mut settings = crate::web::Settings::from_config(config).map_err(|e| anyhow::anyhow!(e))?;
+    let dev_token = settings
+        .tokens
+        .is_empty()
+        .then(|| settings.tokens.add_generated("development"));
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr} for the auditor's API"))?;
+    let addr = listener.local_addr()?;
+    println!("  auditor's page: http://{addr}/audit/   API: http://{addr}/audit/api/openapi.json");
+    if let Some(t) = dev_token {
+        println!("  no [[audit.auditors]] configured: development auditor token for this run: {t}");
+    }
+    let reader = crate::audit::AuditReader::new(&common.audit_url(config), 4);
+    tokio::spawn(async move {
+        if let Err(e) =
+            crate::web::serve(listener, reader, Arc::new(settings), std::future::pending()).await
+        {
+            log::error!("auditor's API stopped: {e}");
+        }
+    });
+    Ok(())
+}
+
+/// After the listener has drained: seal the audit chain so its head is signed.
+pub async fn finish(gw: &Gateway) {
+    match gw.audit.shutdown().await {
+        Ok(Some(seal)) => log::info!("audit chain sealed at shutdown: {seal:?}"),
+        Ok(None) => {}
+        Err(e) => log::error!("could not seal the audit chain at shutdown: {e}"),
+    }
 }
 
 fn announce(gw: &Gateway, addr: SocketAddr, quiet: bool) {

@@ -548,3 +548,202 @@ fn header_flags(version: SoapVersion, attrs: &[(String, String, String)]) -> (bo
     }
     (must, targets)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse11(s: &str) -> Result<Envelope, EnvelopeError> {
+        parse(
+            Bytes::from(s.to_string()),
+            SoapVersion::V11,
+            &XmlLimits::default(),
+        )
+    }
+
+    const OK11: &str = r#"<?xml version="1.0" encoding="utf-8"?>
+<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" xmlns:ht="urn:ht">
+  <s:Header><x:Trace xmlns:x="urn:x">1</x:Trace></s:Header>
+  <s:Body><ht:TraCuu><ht:So>1 &amp; 2</ht:So></ht:TraCuu></s:Body>
+</s:Envelope>"#;
+
+    #[test]
+    fn recognises_a_soap11_envelope() {
+        let env = parse11(OK11).unwrap();
+        assert_eq!(env.version, SoapVersion::V11);
+        assert_eq!(env.payload.name, QName::new("urn:ht", "TraCuu"));
+        assert_eq!(env.headers.len(), 1);
+        let doc = String::from_utf8(env.payload_document()).unwrap();
+        assert!(
+            doc.starts_with(r#"<ht:TraCuu xmlns:ht="urn:ht" xmlns:s="#),
+            "{doc}"
+        );
+        assert!(doc.ends_with("</ht:TraCuu>"), "{doc}");
+        let header = String::from_utf8(env.header_document(&env.headers[0])).unwrap();
+        assert!(
+            header.starts_with("<x:Trace ") && header.contains(r#"xmlns:x="urn:x""#),
+            "{header}"
+        );
+    }
+
+    #[test]
+    fn payload_keeps_its_own_declarations_over_inherited_ones() {
+        let s = r#"<e:Envelope xmlns:e="http://www.w3.org/2003/05/soap-envelope" xmlns="urn:outer"><e:Body><A xmlns="urn:inner"><B/></A></e:Body></e:Envelope>"#;
+        let env = parse(Bytes::from(s), SoapVersion::V12, &XmlLimits::default()).unwrap();
+        let doc = String::from_utf8(env.payload_document()).unwrap();
+        assert!(doc.starts_with(r#"<A xmlns:e="#), "{doc}");
+        assert!(!doc.contains("urn:outer"), "{doc}");
+        assert_eq!(env.payload.name, QName::new("urn:inner", "A"));
+    }
+
+    #[test]
+    fn empty_payload_element() {
+        let s = r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><p:X xmlns:p="urn:p"/></s:Body></s:Envelope>"#;
+        let env = parse11(s).unwrap();
+        assert_eq!(
+            String::from_utf8(env.payload_document()).unwrap(),
+            r#"<p:X xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" xmlns:p="urn:p"/>"#
+        );
+    }
+
+    #[test]
+    fn version_mismatch_between_content_type_and_envelope() {
+        let s = OK11.replace(
+            "http://schemas.xmlsoap.org/soap/envelope/",
+            "http://www.w3.org/2003/05/soap-envelope",
+        );
+        assert!(matches!(
+            parse11(&s),
+            Err(EnvelopeError::VersionMismatch(_))
+        ));
+        let s = OK11.replace("http://schemas.xmlsoap.org/soap/envelope/", "urn:other");
+        assert!(matches!(
+            parse11(&s),
+            Err(EnvelopeError::VersionMismatch(_))
+        ));
+    }
+
+    #[test]
+    fn refuses_doctype_entities_and_pis() {
+        let xxe = r#"<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><a>&e;</a></s:Body></s:Envelope>"#;
+        assert!(matches!(parse11(xxe), Err(EnvelopeError::Doctype)));
+        let ent = r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><a>&e;</a></s:Body></s:Envelope>"#;
+        assert!(matches!(parse11(ent), Err(EnvelopeError::Entity)));
+        let ent_attr = r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><a b="&e;"/></s:Body></s:Envelope>"#;
+        assert!(matches!(parse11(ent_attr), Err(EnvelopeError::Entity)));
+        let pi = r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><?php x?><a/></s:Body></s:Envelope>"#;
+        assert!(matches!(
+            parse11(pi),
+            Err(EnvelopeError::ProcessingInstruction)
+        ));
+        let latin = r#"<?xml version="1.0" encoding="ISO-8859-1"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><a/></s:Body></s:Envelope>"#;
+        assert!(matches!(parse11(latin), Err(EnvelopeError::NotUtf8)));
+        assert!(matches!(
+            parse(
+                Bytes::from_static(b"<a>\xff</a>"),
+                SoapVersion::V11,
+                &XmlLimits::default()
+            ),
+            Err(EnvelopeError::NotUtf8)
+        ));
+    }
+
+    #[test]
+    fn bounded_depth_without_recursion() {
+        let deep = format!(
+            r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>{}{}</s:Body></s:Envelope>"#,
+            "<a>".repeat(10_000),
+            "</a>".repeat(10_000)
+        );
+        assert!(matches!(
+            parse11(&deep),
+            Err(EnvelopeError::Limit("nesting depth"))
+        ));
+    }
+
+    #[test]
+    fn structure_is_recognised_fully() {
+        let two_bodies = r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><a/></s:Body><s:Body><b/></s:Body></s:Envelope>"#;
+        assert!(matches!(
+            parse11(two_bodies),
+            Err(EnvelopeError::NotAnEnvelope(_))
+        ));
+        let wrapped = r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Header><w><s:Body><a/></s:Body></w></s:Header><s:Body><b/></s:Body></s:Envelope>"#;
+        assert!(matches!(
+            parse11(wrapped),
+            Err(EnvelopeError::NotAnEnvelope(_))
+        ));
+        let two_children = r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><a/><b/></s:Body></s:Envelope>"#;
+        assert!(matches!(
+            parse11(two_children),
+            Err(EnvelopeError::BodyChildren)
+        ));
+        let empty = r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body/></s:Envelope>"#;
+        assert!(matches!(parse11(empty), Err(EnvelopeError::BodyChildren)));
+        let trailing = format!("{OK11}<x/>");
+        assert!(parse11(&trailing).is_err());
+        let not_env = r#"<Envelope><Body><a/></Body></Envelope>"#;
+        assert!(matches!(
+            parse11(not_env),
+            Err(EnvelopeError::VersionMismatch(_))
+        ));
+        let not_soap = r#"<html><body/></html>"#;
+        assert!(matches!(
+            parse11(not_soap),
+            Err(EnvelopeError::NotAnEnvelope(_))
+        ));
+        assert!(matches!(parse11("<s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\"><s:Body><a></s:Body></s:Envelope>"), Err(EnvelopeError::Malformed(_))));
+    }
+
+    #[test]
+    fn must_understand_headers_for_the_gateway() {
+        let s = r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Header><x:T xmlns:x="urn:x" s:mustUnderstand="1"/></s:Header><s:Body><a/></s:Body></s:Envelope>"#;
+        assert!(matches!(parse11(s), Err(EnvelopeError::MustUnderstand(_))));
+        let other_actor = s.replace(
+            "s:mustUnderstand=\"1\"",
+            "s:mustUnderstand=\"1\" s:actor=\"urn:someone-else\"",
+        );
+        assert!(parse11(&other_actor).is_ok());
+    }
+
+    #[test]
+    fn build_wraps_standalone_pieces() {
+        let out = build(
+            SoapVersion::V12,
+            &[b"<h:H xmlns:h=\"urn:h\"/>".to_vec()],
+            b"<?xml version=\"1.0\"?>\n<p:X xmlns:p=\"urn:p\"/>",
+        );
+        let env = parse(Bytes::from(out), SoapVersion::V12, &XmlLimits::default()).unwrap();
+        assert_eq!(env.payload.name, QName::new("urn:p", "X"));
+        assert_eq!(env.headers.len(), 1);
+    }
+
+    /// Mutated envelopes (byte flips, truncations, splices) never panic the parser.
+    #[test]
+    fn mutations_never_panic() {
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let base = OK11.as_bytes();
+        let alphabet = b"<>/&;:=\"' xmlns!?[]-\xff\xc3";
+        for _ in 0..20_000 {
+            let mut m = base.to_vec();
+            for _ in 0..(next() % 4 + 1) {
+                let i = (next() as usize) % m.len();
+                match next() % 3 {
+                    0 => m[i] = alphabet[(next() as usize) % alphabet.len()],
+                    1 => m.truncate(i.max(1)),
+                    _ => {
+                        let j = (next() as usize) % base.len();
+                        m.splice(i..i, base[j..(j + 8).min(base.len())].iter().copied());
+                    }
+                }
+            }
+            let _ = parse(Bytes::from(m), SoapVersion::V11, &XmlLimits::default());
+        }
+    }
+}

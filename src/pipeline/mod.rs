@@ -186,19 +186,32 @@ where
             version,
             fault.http_status(version),
             fault.render(version, &id),
+            &id,
         );
     }
     log::info!("{line}");
-    respond(version, status, body)
+    respond(version, status, body, &id)
 }
 
-fn respond(version: SoapVersion, status: StatusCode, body: Vec<u8>) -> Response<Full<Bytes>> {
+/// Response header carrying the exchange id, so a caller can quote it to an auditor.
+pub const EXCHANGE_ID_HEADER: &str = "x-lienthong-exchange-id";
+
+fn respond(
+    version: SoapVersion,
+    status: StatusCode,
+    body: Vec<u8>,
+    id: &str,
+) -> Response<Full<Bytes>> {
     let mut resp = Response::new(Full::new(Bytes::from(body)));
     *resp.status_mut() = status;
-    resp.headers_mut().insert(
+    let headers = resp.headers_mut();
+    headers.insert(
         CONTENT_TYPE,
         HeaderValue::from_static(version.content_type()),
     );
+    if let Ok(v) = HeaderValue::from_str(id) {
+        headers.insert(EXCHANGE_ID_HEADER, v);
+    }
     resp
 }
 

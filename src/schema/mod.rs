@@ -1,8 +1,21 @@
 //! XSD validation through libxml2: the schemas of `schemas/` and of each WSDL's `types`,
 //! compiled once, never fetching anything over the network.
+//!
+//! - [`set`]: [`SchemaSet`], a union of XSD files and inline WSDL schemas, compiled per
+//!   thread and validated against.
+//! - [`ffi`]: the thin libxml2 layer (no-network loader, errors with node paths, hardened
+//!   payload parser).
+//! - [`tree`]: a small namespace-resolved element tree used by mappings and the XSD model.
+//! - [`model`]: the element/type structure of an XSD, for the mapping checker.
+
+pub mod ffi;
+pub mod model;
+pub mod set;
+pub mod tree;
+
+pub use set::SchemaSet;
 
 use crate::fault::{Fault, Subcode};
-
 /// Which message failed validation decides who is at fault.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {

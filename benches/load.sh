@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Load test of the running release binary (numbers, not verdicts; loopback only).
+#
+#   benches/load.sh plain  [REQUESTS] [CONNECTIONS]   pass-through, audit on (SQLite), 2 KB
+#                                                     request, through the gateway and direct
+#   benches/load.sh signed [REQUESTS] [CONNECTIONS]   pre-signed unique requests: verify +
+#                                                     authorise + forward signed + signed answer
+#                                                     + audit, gateway pinned to core 0, load
+#                                                     generator and providers on core 1, next
+#                                                     to `openssl speed rsa2048` on core 0
+set -euo pipefail
+cd "$(dirname "$0")/.."
+MODE=${1:-plain}
+REQUESTS=${2:-20000}
+CONNS=${3:-64}
+cargo build --release -q
+cargo bench --bench loadgen --no-run -q 2>/dev/null || cargo bench --bench loadgen --no-run
+BIN=$PWD/target/release/lienthong
+LOADGEN=$(ls -t target/release/deps/loadgen-* | grep -v '\.d$' | head -1)
+WORK=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
+PIN_GW="" PIN_LOAD=""
+if [ "$MODE" = signed ] && command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
+  PIN_GW="taskset -c 0" PIN_LOAD="taskset -c 1"
+fi
+
+wait_addr() { # FILE MARKER -> host:port printed after MARKER
+  for _ in $(seq 1 200); do grep -q "$2" "$1" 2>/dev/null && break; sleep 0.1; done
+  grep "$2" "$1" | grep -o 'http://[0-9.:]*' | head -1 | sed 's#http://##'
+}
+
+$PIN_LOAD $BIN provider --listen 127.0.0.1:0 >"$WORK/provider.out" 2>"$WORK/provider.log" &
+PROVIDER=$(wait_addr "$WORK/provider.out" "example providers on")
+
+python3 - "$WORK" "$PROVIDER" "$MODE" <<'PY'
+import sys, re, pathlib
+work, provider, mode = sys.argv[1:4]
+conf = pathlib.Path("conf").resolve()
+text = (conf / "gateway.toml").read_text().replace("127.0.0.1:9100", provider)
+# Relative paths are resolved against the config's directory: make them absolute.
+text = re.sub(r'^(\s*(wsdl|catalog|request|response)\s*=\s*")(?!/)', lambda m: m.group(1) + str(conf) + "/", text, flags=re.M)
+if mode == "plain":
+    # Plain pass-through: every service accepts unsigned calls.
+    blocks = text.split("[[services]]")
+    text = blocks[0] + "".join("[[services]]" + b.rstrip() + "\n[services.security]\ndangerous_accept_unsigned = true\n\n" for b in blocks[1:])
+pathlib.Path(work, "gateway.toml").write_text(text)
+PY
+$BIN pki init --config "$WORK/gateway.toml" --data-dir "$WORK/data" >/dev/null 2>&1
+RUST_LOG=warn $PIN_GW $BIN serve --config "$WORK/gateway.toml" --data-dir "$WORK/data" --listen 127.0.0.1:0 >"$WORK/gw.out" 2>"$WORK/gw.log" &
+GATEWAY=$(wait_addr "$WORK/gw.out" "listening on")
+
+echo "mode $MODE: $REQUESTS requests, $CONNS connections, $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
+if [ "$MODE" = plain ]; then
+  echo "== direct to the provider"
+  $LOADGEN --url "http://$PROVIDER/ho-tich" --requests "$REQUESTS" --connections "$CONNS"
+  echo "== through the gateway (audit on, SQLite)"
+  $LOADGEN --url "http://$GATEWAY/services/ho-tich" --consumer 000.00.00.H38 --requests "$REQUESTS" --connections "$CONNS"
+else
+  echo "== openssl speed rsa2048 on the gateway's core"
+  $PIN_GW openssl speed -seconds 5 rsa2048 2>/dev/null | grep -E '^rsa 2048|sign/s' | tail -2
+  echo "== signed exchanges through the gateway (gateway on core 0)"
+  $PIN_LOAD $LOADGEN --url "http://$GATEWAY/services/ho-tich" --sign-as 000.00.00.H38 --data-dir "$WORK/data" \
+    --requests "$REQUESTS" --connections "$CONNS"
+fi
+grep -c ' ERROR ' "$WORK/gw.log" | sed 's/^/gateway errors logged: /'

@@ -1,0 +1,487 @@
+//! Thin, audited FFI over libxml2 for what the `libxml` crate does not expose: an external
+//! entity loader that never touches the network and serves generated schema documents from
+//! memory, validation errors carrying the offending node, and a hardened payload parser.
+//!
+//! Everything here is single-threaded per object: libxml2 documents, schemas and
+//! validation contexts are not `Send` (DEPENDENCIES.md, pitfall 8), so the owners below are
+//! `!Send` by construction (raw pointers).
+
+use std::collections::HashMap;
+use std::ffi::{c_char, c_int, c_void, CStr, CString};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, Once, OnceLock};
+
+use libxml::bindings as x;
+
+/// Where the loader finds a document named by a URI.
+#[derive(Clone)]
+enum Source {
+    Memory(Arc<CString>),
+    File(CString),
+}
+
+fn registry() -> &'static Mutex<HashMap<String, Source>> {
+    static REG: OnceLock<Mutex<HashMap<String, Source>>> = OnceLock::new();
+    REG.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+static mut PREVIOUS_LOADER: x::xmlExternalEntityLoader = None;
+static INIT: Once = Once::new();
+
+/// Initialises libxml2 once (on whichever thread comes first, before any other use) and
+/// installs the loader. Idempotent.
+pub fn init() {
+    INIT.call_once(|| unsafe {
+        x::xmlInitParser();
+        x::xmlSchemaInitTypes();
+        PREVIOUS_LOADER = x::xmlGetExternalEntityLoader();
+        x::xmlSetExternalEntityLoader(Some(loader));
+    });
+}
+
+/// Serves `uri` from memory until [`forget`] is called.
+pub fn serve_memory(uri: &str, text: &str) {
+    let c = CString::new(text.replace('\0', "")).expect("no NUL");
+    registry()
+        .lock()
+        .expect("loader registry")
+        .insert(uri.to_string(), Source::Memory(Arc::new(c)));
+}
+
+/// Serves `uri` (an absolute URL named by an import) from a local file: the XML catalog.
+pub fn serve_file(uri: &str, path: &std::path::Path) {
+    if let Ok(c) = CString::new(path.display().to_string()) {
+        registry()
+            .lock()
+            .expect("loader registry")
+            .insert(uri.to_string(), Source::File(c));
+    }
+}
+
+pub fn forget(uris: &[String]) {
+    let mut reg = registry().lock().expect("loader registry");
+    for u in uris {
+        reg.remove(u);
+    }
+}
+
+/// The one entity loader of the process. Generated documents come from memory, catalog
+/// entries from their local file; any other URL with a network scheme is refused, which
+/// holds even where a caller forgot `XML_PARSE_NONET` (libxml2 calls loaders for DTDs,
+/// schema imports/includes and `document()` alike).
+unsafe extern "C" fn loader(
+    url: *const c_char,
+    id: *const c_char,
+    ctxt: x::xmlParserCtxtPtr,
+) -> x::xmlParserInputPtr {
+    if url.is_null() {
+        return std::ptr::null_mut();
+    }
+    // SAFETY: libxml2 passes a NUL-terminated string valid for the call.
+    let u = unsafe { CStr::from_ptr(url) }
+        .to_string_lossy()
+        .into_owned();
+    let found = registry().lock().ok().and_then(|r| r.get(&u).cloned());
+    match found {
+        Some(Source::Memory(text)) => unsafe {
+            let input = x::xmlNewStringInputStream(ctxt, text.as_ptr() as *const x::xmlChar);
+            if !input.is_null() {
+                (*input).filename = x::xmlStrdup(url as *const x::xmlChar) as *const c_char;
+            }
+            input
+        },
+        Some(Source::File(path)) => unsafe { x::xmlNewInputFromFile(ctxt, path.as_ptr()) },
+        None => {
+            let lower = u.to_ascii_lowercase();
+            let local = !lower.contains("://") || lower.starts_with("file://");
+            if !local {
+                log::warn!("refused to fetch {u}: nothing is fetched over the network");
+                return std::ptr::null_mut();
+            }
+            // SAFETY: read once after `init` wrote it; never written again.
+            match unsafe { PREVIOUS_LOADER } {
+                Some(prev) => unsafe { prev(url, id, ctxt) },
+                None => unsafe { x::xmlNewInputFromFile(ctxt, url) },
+            }
+        }
+    }
+}
+
+/// One diagnostic from libxml2, with the node path when the error is about a node.
+#[derive(Debug, Clone)]
+pub struct Diagnostic {
+    pub message: String,
+    pub file: Option<String>,
+    pub line: Option<usize>,
+    pub path: Option<String>,
+    pub warning: bool,
+}
+
+impl Diagnostic {
+    /// `/a/b: reason (line N)`, libxml2's `Element '{ns}b': ` prefix dropped since the path
+    /// says it better.
+    pub fn violation(&self) -> String {
+        let mut msg = self.message.trim().trim_end_matches('.').to_string();
+        if self.path.is_some() && msg.starts_with("Element '") {
+            if let Some(i) = msg.find("': ") {
+                msg = msg[i + 3..].to_string();
+            }
+        }
+        let mut out = match &self.path {
+            Some(p) => format!("{p}: {msg}"),
+            None => msg,
+        };
+        if let Some(l) = self.line.filter(|&l| l > 0) {
+            out.push_str(&format!(" (line {l})"));
+        }
+        out
+    }
+}
+
+unsafe extern "C" fn collect(ctx: *mut c_void, error: x::xmlErrorPtr) {
+    if ctx.is_null() || error.is_null() {
+        return;
+    }
+    // SAFETY: `ctx` is the `Vec<Diagnostic>` installed by `Collector` for this call only.
+    let out = unsafe { &mut *(ctx as *mut Vec<Diagnostic>) };
+    let e = unsafe { &*error };
+    let text = |p: *const c_char| {
+        (!p.is_null()).then(|| unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned())
+    };
+    let path = if e.node.is_null() {
+        None
+    } else {
+        let node = e.node as *const x::xmlNode;
+        // Only element/attribute nodes have a meaningful path.
+        let t = unsafe { (*node).type_ };
+        if t == x::xmlElementType_XML_ELEMENT_NODE || t == x::xmlElementType_XML_ATTRIBUTE_NODE {
+            Some(unsafe { node_path(node) })
+        } else {
+            None
+        }
+    };
+    out.push(Diagnostic {
+        message: text(e.message).unwrap_or_else(|| "unknown libxml2 error".into()),
+        file: text(e.file),
+        line: (e.line > 0).then_some(e.line as usize),
+        path,
+        warning: e.level == x::xmlErrorLevel_XML_ERR_WARNING,
+    });
+}
+
+/// `/h:HoSo/h:GiayTo[2]/h:SoBan`: names as the document writes them (prefix if it used
+/// one), with a 1-based index only where same-named siblings make it ambiguous.
+/// (libxml2's `xmlGetNodePath` writes `*` for default-namespace elements.)
+unsafe fn node_path(node: *const x::xmlNode) -> String {
+    unsafe fn name(n: *const x::xmlNode) -> String {
+        let local = unsafe { CStr::from_ptr((*n).name as *const c_char) }.to_string_lossy();
+        let ns = unsafe { (*n).ns };
+        if !ns.is_null() && !unsafe { (*ns).prefix }.is_null() {
+            let p = unsafe { CStr::from_ptr((*ns).prefix as *const c_char) }.to_string_lossy();
+            format!("{p}:{local}")
+        } else {
+            local.into_owned()
+        }
+    }
+    unsafe fn same(a: *const x::xmlNode, b: *const x::xmlNode) -> bool {
+        unsafe {
+            (*b).type_ == x::xmlElementType_XML_ELEMENT_NODE
+                && x::xmlStrEqual((*a).name, (*b).name) != 0
+                && {
+                    let (na, nb) = ((*a).ns, (*b).ns);
+                    (na.is_null() && nb.is_null())
+                        || (!na.is_null()
+                            && !nb.is_null()
+                            && x::xmlStrEqual((*na).href, (*nb).href) != 0)
+                }
+        }
+    }
+    let mut parts = Vec::new();
+    let mut cur = node;
+    let mut depth = 0;
+    while !cur.is_null() && depth < 1024 {
+        let t = unsafe { (*cur).type_ };
+        if t == x::xmlElementType_XML_ATTRIBUTE_NODE {
+            parts.push(format!("@{}", unsafe { name(cur) }));
+        } else if t == x::xmlElementType_XML_ELEMENT_NODE {
+            let (mut before, mut after) = (0, 0);
+            let mut p = unsafe { (*cur).prev } as *const x::xmlNode;
+            while !p.is_null() {
+                if unsafe { same(cur, p) } {
+                    before += 1;
+                }
+                p = unsafe { (*p).prev };
+            }
+            let mut n = unsafe { (*cur).next } as *const x::xmlNode;
+            while !n.is_null() {
+                if unsafe { same(cur, n) } {
+                    after += 1;
+                }
+                n = unsafe { (*n).next };
+            }
+            let nm = unsafe { name(cur) };
+            parts.push(if before + after > 0 {
+                format!("{nm}[{}]", before + 1)
+            } else {
+                nm
+            });
+        } else {
+            break;
+        }
+        cur = unsafe { (*cur).parent };
+        depth += 1;
+    }
+    parts.reverse();
+    format!("/{}", parts.join("/"))
+}
+
+/// Routes this thread's libxml2 errors into a vector for its lifetime.
+/// The handler in place before is restored on drop (other layers, e.g. WS-Security, may
+/// route libxml2 errors to the log on the same thread).
+struct Collector {
+    /// Owned (from `Box::into_raw`); freed in `drop`.
+    diags: *mut Vec<Diagnostic>,
+    previous: (x::xmlStructuredErrorFunc, *mut c_void),
+}
+
+impl Collector {
+    fn new() -> Self {
+        let diags = Box::into_raw(Box::new(Vec::new()));
+        // SAFETY: the accessors return this thread's slots of libxml2's global state.
+        let previous = unsafe {
+            (
+                *x::__xmlStructuredError(),
+                *x::__xmlStructuredErrorContext(),
+            )
+        };
+        unsafe { x::xmlSetStructuredErrorFunc(diags as *mut c_void, Some(collect)) };
+        Self { diags, previous }
+    }
+
+    fn ptr(&self) -> *mut c_void {
+        self.diags as *mut c_void
+    }
+
+    fn take(self) -> Vec<Diagnostic> {
+        // SAFETY: owned pointer, no callback runs concurrently on this thread.
+        unsafe { std::mem::take(&mut *self.diags) }
+    }
+}
+
+impl Drop for Collector {
+    fn drop(&mut self) {
+        unsafe {
+            x::xmlSetStructuredErrorFunc(self.previous.1, self.previous.0);
+            drop(Box::from_raw(self.diags));
+        }
+    }
+}
+
+/// A compiled schema and a validation context bound to it.
+pub struct Compiled {
+    schema: x::xmlSchemaPtr,
+    vctxt: x::xmlSchemaValidCtxtPtr,
+}
+
+impl Compiled {
+    /// Compiles the schema document at `uri` (served by the loader or a local path).
+    pub fn compile(uri: &str) -> Result<Compiled, Vec<Diagnostic>> {
+        init();
+        let c = CString::new(uri).map_err(|_| {
+            vec![Diagnostic {
+                message: "schema URI contains NUL".into(),
+                file: None,
+                line: None,
+                path: None,
+                warning: false,
+            }]
+        })?;
+        let collector = Collector::new();
+        let schema = unsafe {
+            let pctxt = x::xmlSchemaNewParserCtxt(c.as_ptr());
+            if pctxt.is_null() {
+                std::ptr::null_mut()
+            } else {
+                x::xmlSchemaSetParserStructuredErrors(pctxt, Some(collect), collector.ptr());
+                let s = x::xmlSchemaParse(pctxt);
+                x::xmlSchemaFreeParserCtxt(pctxt);
+                s
+            }
+        };
+        let diags = collector.take();
+        if schema.is_null() {
+            return Err(diags);
+        }
+        let errors: Vec<Diagnostic> = diags.into_iter().filter(|d| !d.warning).collect();
+        let vctxt = unsafe { x::xmlSchemaNewValidCtxt(schema) };
+        if vctxt.is_null() {
+            unsafe { x::xmlSchemaFree(schema) };
+            return Err(errors);
+        }
+        Ok(Compiled { schema, vctxt })
+    }
+
+    /// Validates a parsed document; every violation is returned.
+    pub fn validate(&self, doc: &Doc) -> Vec<Diagnostic> {
+        let mut diags: Vec<Diagnostic> = Vec::new();
+        let rc = unsafe {
+            x::xmlSchemaSetValidStructuredErrors(
+                self.vctxt,
+                Some(collect),
+                &mut diags as *mut Vec<Diagnostic> as *mut c_void,
+            );
+            let rc = x::xmlSchemaValidateDoc(self.vctxt, doc.0);
+            x::xmlSchemaSetValidStructuredErrors(self.vctxt, None, std::ptr::null_mut());
+            rc
+        };
+        diags.retain(|d| !d.warning);
+        if rc != 0 && diags.is_empty() {
+            diags.push(Diagnostic {
+                message: format!("schema validation failed (status {rc})"),
+                file: None,
+                line: None,
+                path: None,
+                warning: false,
+            });
+        }
+        diags
+    }
+}
+
+impl Drop for Compiled {
+    fn drop(&mut self) {
+        unsafe {
+            x::xmlSchemaFreeValidCtxt(self.vctxt);
+            x::xmlSchemaFree(self.schema);
+        }
+    }
+}
+
+/// A parsed message document.
+pub struct Doc(x::xmlDocPtr);
+
+impl Doc {
+    /// Parses a message: no network, no recovery, DOCTYPE (and so entities) refused
+    /// outright (DOMAIN.md, receiving rule 4; DEPENDENCIES.md pitfall 6).
+    pub fn parse(bytes: &[u8]) -> Result<Doc, String> {
+        init();
+        if declares_dtd(bytes) {
+            return Err("DOCTYPE and entity declarations are not accepted".into());
+        }
+        let len = c_int::try_from(bytes.len()).map_err(|_| "document too large".to_string())?;
+        let collector = Collector::new();
+        let opts = x::xmlParserOption_XML_PARSE_NONET as c_int
+            | x::xmlParserOption_XML_PARSE_NOCDATA as c_int;
+        let doc = unsafe {
+            x::xmlReadMemory(
+                bytes.as_ptr() as *const c_char,
+                len,
+                c"payload.xml".as_ptr(),
+                std::ptr::null(),
+                opts,
+            )
+        };
+        let diags = collector.take();
+        if doc.is_null() {
+            let first = diags
+                .iter()
+                .find(|d| !d.warning)
+                .map(|d| d.violation())
+                .unwrap_or_else(|| "not well-formed".into());
+            return Err(format!("not well-formed XML: {first}"));
+        }
+        let doc = Doc(doc);
+        if unsafe { !x::xmlGetIntSubset(doc.0).is_null() } {
+            return Err("DOCTYPE is not accepted".into());
+        }
+        Ok(doc)
+    }
+
+    /// The raw document, for other thin layers (XSLT); owned by `self`.
+    pub(crate) fn as_ptr(&self) -> x::xmlDocPtr {
+        self.0
+    }
+
+    /// Takes ownership of a document libxml2/libxslt returned (non-null).
+    pub(crate) fn from_raw(doc: x::xmlDocPtr) -> Doc {
+        Doc(doc)
+    }
+
+    /// The root element's `(namespace, local name)`.
+    pub fn root(&self) -> Option<(String, String)> {
+        unsafe {
+            let root = x::xmlDocGetRootElement(self.0);
+            if root.is_null() {
+                return None;
+            }
+            let name = CStr::from_ptr((*root).name as *const c_char)
+                .to_string_lossy()
+                .into_owned();
+            let ns = if (*root).ns.is_null() || (*(*root).ns).href.is_null() {
+                String::new()
+            } else {
+                CStr::from_ptr((*(*root).ns).href as *const c_char)
+                    .to_string_lossy()
+                    .into_owned()
+            };
+            Some((ns, name))
+        }
+    }
+}
+
+impl Drop for Doc {
+    fn drop(&mut self) {
+        unsafe { x::xmlFreeDoc(self.0) }
+    }
+}
+
+/// `<!DOCTYPE` or `<!ENTITY` anywhere (markup only: in text `<` is always escaped).
+fn declares_dtd(bytes: &[u8]) -> bool {
+    let mut rest = bytes;
+    while let Some(i) = rest.iter().position(|&b| b == b'<') {
+        let tail = &rest[i + 1..];
+        if tail.starts_with(b"!DOCTYPE") || tail.starts_with(b"!ENTITY") {
+            return true;
+        }
+        rest = tail;
+    }
+    false
+}
+
+/// The canonical `file://` URI of a schema file. A URI, not a bare path: generated
+/// documents live under `lienthong-mem:/`, and a bare absolute path in them would resolve
+/// against that scheme.
+pub fn location(path: &std::path::Path) -> String {
+    let p: PathBuf = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut out = String::from("file://");
+    for b in p.display().to_string().bytes() {
+        if b.is_ascii_alphanumeric() || b"/-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The path named by a `file://` URI (or a bare path), for `file:line` messages.
+pub fn path_of(uri: &str) -> PathBuf {
+    let Some(rest) = uri.strip_prefix("file://") else {
+        return PathBuf::from(uri);
+    };
+    let b = rest.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let Ok(v) = u8::from_str_radix(&rest[i + 1..i + 3], 16) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    PathBuf::from(String::from_utf8_lossy(&out).into_owned())
+}
