@@ -541,3 +541,15 @@ async fn replay_across_two_nodes_through_redis() {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn unreachable_replay_cache_fails_closed() {
+    let f = Fixture::new("replay = \"redis://127.0.0.1:1/0\"");
+    let engine = f.engine();
+    let v = verify(&engine, &signed_request(&f, CONSUMER)).unwrap();
+    let r = engine.check_replay(v.replay.as_ref().unwrap()).await;
+    assert!(
+        matches!(r, Err(WssError::ReplayCacheUnavailable(_))),
+        "{r:?}"
+    );
+}

@@ -88,3 +88,43 @@ fn encrypted_gateway_key_with_a_passphrase_from_the_environment() {
         .to_string();
     assert!(err.contains("LT_TEST_KEY_PASS_UNSET"), "{err}");
 }
+
+#[test]
+fn faults_are_signed_too() {
+    let f = Fixture::new("");
+    let engine = f.engine();
+    for version in [SoapVersion::V11, SoapVersion::V12] {
+        let fault = lienthong::wssec::fault_for(&lienthong::wssec::WssError::MessageExpired(
+            "the message has expired (wsu:Expires)".into(),
+        ));
+        let signed = engine.sign(fault.render(version, "exchange-1")).unwrap();
+        let env = parse(&signed, version);
+        assert!(env.is_fault());
+        engine
+            .verify_answer(&env, Expect::Certificate(engine.certificate()))
+            .unwrap_or_else(|e| panic!("{e:?}\n{}", s(&signed)));
+    }
+}
+
+#[test]
+fn one_engine_serves_several_threads() {
+    let f = Fixture::new("");
+    let engine = std::sync::Arc::new(f.engine());
+    let signed: Vec<Vec<u8>> = (0..8).map(|_| signed_request(&f, CONSUMER)).collect();
+    let signed = std::sync::Arc::new(signed);
+    let handles: Vec<_> = (0..4)
+        .map(|t| {
+            let (engine, signed) = (engine.clone(), signed.clone());
+            std::thread::spawn(move || {
+                for i in 0..10 {
+                    let v = verify(&engine, &signed[(t + i) % signed.len()]).unwrap();
+                    assert_eq!(v.consumer.as_str(), CONSUMER);
+                    engine.sign(request(SoapVersion::V11, PAYLOAD)).unwrap();
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+}

@@ -59,7 +59,7 @@ pub fn run(common: &Common, cmd: WssCommand) -> anyhow::Result<i32> {
             let engine = Engine::load(&config, &data_dir).map_err(|p| anyhow::anyhow!("{p}"))?;
             let bytes =
                 std::fs::read(&file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-            if let Err(e) = crate::wssec::sign::parse_any(&bytes) {
+            if let Err(e) = crate::wssec::sign::parse_any(&bytes, &config.limits.xml()) {
                 eprintln!("{}: refused: {e}", file.display());
                 return Ok(1);
             }

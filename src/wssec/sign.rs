@@ -127,7 +127,16 @@ impl Signer {
         ttl: chrono::Duration,
     ) -> Result<Vec<u8>, WssError> {
         let fail = |m: String| WssError::Signing(m);
-        let env = parse_any(envelope).map_err(|e| fail(format!("not a SOAP envelope: {e}")))?;
+        // The gateway built this envelope from content it already parsed under the
+        // configured limits; only structure matters here (libxml2 keeps its own bounds).
+        let limits = XmlLimits {
+            max_depth: 256,
+            max_elements: usize::MAX,
+            max_attributes: 4096,
+            max_value_bytes: usize::MAX,
+        };
+        let env =
+            parse_any(envelope, &limits).map_err(|e| fail(format!("not a SOAP envelope: {e}")))?;
         let suffix = uuid::Uuid::new_v4().simple().to_string();
         let body_id = opts
             .body_id
@@ -271,12 +280,11 @@ fn find_first<'d>(root: dom::Elem<'d>, ns_uri: &str, local: &str) -> Option<dom:
 }
 
 /// Parses an envelope whatever its SOAP version.
-pub fn parse_any(bytes: &[u8]) -> Result<Envelope, envelope::EnvelopeError> {
-    let limits = XmlLimits::default();
+pub fn parse_any(bytes: &[u8], limits: &XmlLimits) -> Result<Envelope, envelope::EnvelopeError> {
     let b = Bytes::copy_from_slice(bytes);
-    match envelope::parse(b.clone(), SoapVersion::V11, &limits) {
+    match envelope::parse(b.clone(), SoapVersion::V11, limits) {
         Err(envelope::EnvelopeError::VersionMismatch(_)) => {
-            envelope::parse(b, SoapVersion::V12, &limits)
+            envelope::parse(b, SoapVersion::V12, limits)
         }
         other => other,
     }
