@@ -139,3 +139,38 @@ fn zeep_signs_its_call_and_verifies_the_gateways_signed_answer() {
     assert!(out.contains("InvalidSecurity"), "{out}");
     assert_eq!(gw.provider_calls(), 2);
 }
+
+#[test]
+fn zeep_speaking_the_district_schema_reaches_the_provincial_registry_through_a_mapping() {
+    let gw = Gateway::start(unsigned);
+    let args = r#"{"MaHoSo": "H38.21-240302-0007", "MaThuTuc": "1.000656", "LinhVuc": "DD", "NgayNop": "29/02/2024",
+        "NguoiNop": {"HoTen": "Trần Văn Nam", "SoCCCD": "038088004321", "DiaChi": "Thị trấn Rừng Thông"},
+        "MaDonVi": "000.00.21.H38"}"#;
+    let (code, out, err) = zeep(
+        &gw,
+        "tiep-nhan-ho-so",
+        "TiepNhanHoSoHuyen",
+        args,
+        false,
+        "000.00.21.H38",
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    // The answer comes back in the district's schema (dd/MM/yyyy dates, district status).
+    assert!(
+        out.contains("DA_TIEP_NHAN") && out.contains("14/03/2024"),
+        "{out}"
+    );
+    // A date the mapping cannot convert: a fault zeep reads, nothing forwarded.
+    let bad = args.replace("29/02/2024", "31/02/2024");
+    let (code, out, _) = zeep(
+        &gw,
+        "tiep-nhan-ho-so",
+        "TiepNhanHoSoHuyen",
+        &bad,
+        false,
+        "000.00.21.H38",
+    );
+    assert_eq!(code, 3, "{out}");
+    assert!(out.contains("lt:MappingFailed"), "{out}");
+    assert_eq!(gw.provider_calls(), 1);
+}
