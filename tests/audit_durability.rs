@@ -229,3 +229,36 @@ fn postgres_store_behind_the_gateway_is_append_only_and_verified() {
     );
     assert!(report.contains('3'), "{report}");
 }
+
+#[test]
+fn store_lost_mid_run_fails_closed_with_a_signed_fault() {
+    let schema = PgSchema::new();
+    let url = schema.url();
+    let gw = Gateway::start_with(&["--audit-db", &url], unsigned);
+    let call = || {
+        http(
+            gw.gateway.addr,
+            "POST",
+            "/services/ho-tich",
+            &[
+                ("Content-Type", "text/xml"),
+                ("X-Lienthong-Consumer", CONSUMER),
+            ],
+            envelope11(&example("ho-tich-TraCuuKhaiSinh")).as_bytes(),
+        )
+    };
+    assert_eq!(call().status, 200);
+    // The store disappears: answers are withheld, the caller gets a (signed) Server fault.
+    psql(&format!(
+        "DROP SCHEMA {} CASCADE; CREATE SCHEMA {}",
+        schema.0, schema.0
+    ));
+    let r = call();
+    assert_eq!(r.status, 503, "{}", r.text());
+    assert!(r.text().contains("lt:AuditUnavailable"), "{}", r.text());
+    assert!(
+        r.text().contains("SignatureValue"),
+        "fault not signed: {}",
+        r.text()
+    );
+}

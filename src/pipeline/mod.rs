@@ -182,12 +182,17 @@ where
         // Fail closed: the answer is withheld when its record cannot be kept.
         log::error!("{line}: audit write failed, answer withheld: {e}");
         let fault = Fault::from(&PipelineError::Audit(e));
-        return respond(
-            version,
-            fault.http_status(version),
-            fault.render(version, &id),
-            &id,
-        );
+        let status = fault.http_status(version);
+        let rendered = fault.render(version, &id);
+        // Signed like every answer when the key allows; a client verifies before it reads.
+        let engine = gw.security.clone();
+        let unsigned = rendered.clone();
+        let body = tokio::task::spawn_blocking(move || sign::answer(&engine, rendered))
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .unwrap_or(unsigned);
+        return respond(version, status, body, &id);
     }
     log::info!("{line}");
     respond(version, status, body, &id)
