@@ -65,6 +65,11 @@ fn district_schema_is_mapped_to_the_provincial_one_and_back() {
             .contains("ThongTinHoSo"),
         "{got}"
     );
+    // ...and the SOAPAction of its own operation, not the district-side one.
+    assert_eq!(
+        got["last"][0]["action"], "urn:tinh:tiep-nhan-ho-so:TiepNhanHoSo",
+        "{got}"
+    );
     // The audit record names the mappings (name@version) both ways.
     let out = gw.cli(&["audit", "export", "--format", "jsonl"]);
     let text = String::from_utf8_lossy(&out.stdout);

@@ -135,6 +135,24 @@ fn standalone(bytes: &[u8], span: &ElementSpan, scope: &[(String, String)]) -> V
     out
 }
 
+/// The qualified name of a standalone document's root element (`None` if there is none).
+pub fn root_name(doc: &[u8]) -> Option<QName> {
+    let text = std::str::from_utf8(doc).ok()?;
+    let mut reader = NsReader::from_str(text);
+    loop {
+        match reader.read_resolved_event().ok()? {
+            (ResolveResult::Bound(n), Event::Start(e) | Event::Empty(e)) => {
+                return Some(QName::new(n.0, e.local_name().as_ref()));
+            }
+            (ResolveResult::Unbound, Event::Start(e) | Event::Empty(e)) => {
+                return Some(QName::new("", e.local_name().as_ref()));
+            }
+            (_, Event::Eof) | (ResolveResult::Unknown(_), _) => return None,
+            _ => {}
+        }
+    }
+}
+
 /// Builds an envelope around already-standalone header blocks and payload.
 pub fn build(version: SoapVersion, headers: &[Vec<u8>], payload: &[u8]) -> Vec<u8> {
     let payload = strip_xml_declaration(payload);
@@ -704,6 +722,17 @@ mod tests {
             "s:mustUnderstand=\"1\" s:actor=\"urn:someone-else\"",
         );
         assert!(parse11(&other_actor).is_ok());
+    }
+
+    #[test]
+    fn root_names_of_standalone_documents() {
+        assert_eq!(
+            root_name(b"<?xml version=\"1.0\"?><!-- c --><p:X xmlns:p=\"urn:p\"><Y/></p:X>"),
+            Some(QName::new("urn:p", "X"))
+        );
+        assert_eq!(root_name(b"<X/>"), Some(QName::new("", "X")));
+        assert_eq!(root_name(b"<p:X/>"), None);
+        assert_eq!(root_name(b""), None);
     }
 
     #[test]

@@ -233,7 +233,11 @@ struct InboundFacts {
 
 /// The request, ready to forward.
 struct Outbound {
+    /// The consumer-side operation (its answer is validated and mapped back).
     operation: crate::wsdl::Operation,
+    /// SOAPAction for the provider: after a mapping, that of the operation whose request
+    /// element the mapped payload is, since the provider dispatches on it.
+    action: Option<String>,
     envelope: Vec<u8>,
 }
 
@@ -302,7 +306,7 @@ where
         .send(
             &service.config.endpoint,
             version,
-            outbound.operation.soap_action.as_deref(),
+            outbound.action.as_deref(),
             outbound.envelope,
             Duration::from_millis(service.config.timeout_ms),
         )
@@ -370,8 +374,15 @@ fn inbound(
     let envelope = envelope::build(version, &headers, &mapped.payload);
     let body_id = keep_consumer.then(|| verified.body_id.clone()).flatten();
     let envelope = sign::outbound(&gw.security, envelope, body_id)?;
+    let action = match &facts.mapping {
+        Some(_) => envelope::root_name(&mapped.payload)
+            .and_then(|root| service.contract.operation_by_root(&root))
+            .and_then(|target| target.soap_action.clone()),
+        None => op.soap_action.clone(),
+    };
     Ok(Outbound {
         operation: op.clone(),
+        action,
         envelope,
     })
 }
