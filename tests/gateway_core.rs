@@ -538,3 +538,24 @@ fn graceful_shutdown_finishes_in_flight_exchanges() {
     let id = r.header("x-lienthong-exchange-id").unwrap().to_string();
     assert_eq!(audit_record(&gw, &id)["outcome"], "failed");
 }
+
+#[test]
+fn check_loads_the_gateway_key_and_trust_anchors() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nope.key");
+    let m = missing.display().to_string();
+    let config = write_config(dir.path(), "127.0.0.1:9".parse().unwrap(), move |doc| {
+        let sec = doc
+            .entry("security")
+            .or_insert_with(|| toml::Value::Table(Default::default()));
+        sec.as_table_mut().unwrap().insert("key".into(), m.into());
+    });
+    let out = std::process::Command::new(bin())
+        .args(["check", "--config", config.to_str().unwrap(), "--data-dir"])
+        .arg(dir.path().join("data"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("nope.key"), "{err}");
+}

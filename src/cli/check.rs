@@ -13,23 +13,35 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
             return Ok(1);
         }
     };
+    let mut problems: Vec<String> = Vec::new();
+
     // The provider TLS files ([gateway] provider_ca, provider_client_cert/key) must load
     // as `serve` will load them.
-    let tls = crate::pipeline::forward::Forwarder::new(
+    if let Err(e) = crate::pipeline::forward::Forwarder::new(
         config.limits.max_response_bytes,
         &crate::pipeline::forward::ProviderTls::from_config(&config.gateway),
-    )
-    .err()
-    .map(|e| format!("{}: [gateway] provider TLS: {e}", common.config.display()));
-    if let Some(t) = &tls {
-        eprintln!("{t}");
+    ) {
+        problems.push(format!(
+            "{}: [gateway] provider TLS: {e}",
+            common.config.display()
+        ));
     }
-    match Catalogue::load(&config) {
-        Ok(_) if tls.is_some() => {
-            eprintln!("1 problem(s) found");
-            Ok(1)
+
+    // The gateway's key, certificate and trust anchors, once there are any to load.
+    let data_dir = common.data_dir(&config);
+    if config.security.key.is_some() || crate::wssec::default_key(&data_dir).exists() {
+        if let Err(p) = crate::wssec::Engine::load(&config, &data_dir) {
+            problems.extend(p.0.iter().map(|p| p.to_string()));
         }
-        Ok(cat) => {
+    } else {
+        println!(
+            "note: no gateway key yet in {}: run `lienthong pki init` (development) or set [security] key",
+            data_dir.display()
+        );
+    }
+
+    match Catalogue::load(&config) {
+        Ok(cat) if problems.is_empty() => {
             // Warnings do not fail the check: the contract loads, but may not dispatch as
             // its author expects.
             for w in cat.services.values().flat_map(|s| &s.contract.warnings) {
@@ -50,15 +62,14 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
                 cat.services.len(),
                 ops
             );
-            Ok(0)
+            return Ok(0);
         }
-        Err(problems) => {
-            eprintln!("{problems}");
-            eprintln!(
-                "{} problem(s) found",
-                problems.0.len() + usize::from(tls.is_some())
-            );
-            Ok(1)
-        }
+        Ok(_) => {}
+        Err(p) => problems.extend(p.0.iter().map(|p| p.to_string())),
     }
+    for p in &problems {
+        eprintln!("{p}");
+    }
+    eprintln!("{} problem(s) found", problems.len());
+    Ok(1)
 }
