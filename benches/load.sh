@@ -8,6 +8,7 @@
 #                                                     + audit, gateway pinned to core 0, load
 #                                                     generator and providers on core 1, next
 #                                                     to `openssl speed rsa2048` on core 0
+#   AUDIT_MESSAGES=hash-only benches/load.sh ...      the same with digests only in the audit store
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MODE=${1:-plain}
@@ -33,12 +34,15 @@ $PIN_LOAD $BIN provider --listen 127.0.0.1:0 >"$WORK/provider.out" 2>"$WORK/prov
 PROVIDER=$(wait_addr "$WORK/provider.out" "example providers on")
 
 python3 - "$WORK" "$PROVIDER" "$MODE" <<'PY'
-import sys, re, pathlib
+import os, sys, re, pathlib
 work, provider, mode = sys.argv[1:4]
 conf = pathlib.Path("conf").resolve()
 text = (conf / "gateway.toml").read_text().replace("127.0.0.1:9100", provider)
 # Relative paths are resolved against the config's directory: make them absolute.
 text = re.sub(r'^(\s*(wsdl|catalog|request|response)\s*=\s*")(?!/)', lambda m: m.group(1) + str(conf) + "/", text, flags=re.M)
+if os.environ.get("AUDIT_MESSAGES"):
+    # AUDIT_MESSAGES=hash-only: keep digests and sizes, not the messages themselves.
+    text = re.sub(r'(?m)^messages = ".*"', 'messages = "%s"' % os.environ["AUDIT_MESSAGES"], text)
 if mode == "plain":
     # Plain pass-through: every service accepts unsigned calls.
     blocks = re.split(r"(?m)^\[\[services\]\]$", text)
