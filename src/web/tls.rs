@@ -92,3 +92,58 @@ impl Tls {
         Some((tls, peer))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::Auditor;
+    use std::path::PathBuf;
+
+    fn by_certificate() -> Auditor {
+        Auditor {
+            name: "kiem-toan".into(),
+            certificate_sha256: Some("ab".repeat(32)),
+            ..Auditor::default()
+        }
+    }
+
+    #[test]
+    fn plain_http_unless_configured_and_no_half_configurations() {
+        assert!(Tls::from_config(&AuditConfig::default()).unwrap().is_none());
+        let cert_only = AuditConfig {
+            api_tls_cert: Some(PathBuf::from("/x/audit.crt")),
+            ..AuditConfig::default()
+        };
+        assert!(Tls::from_config(&cert_only).is_err());
+        let ca_only = AuditConfig {
+            api_client_ca: Some(PathBuf::from("/x/ca.pem")),
+            ..AuditConfig::default()
+        };
+        assert!(Tls::from_config(&ca_only).is_err());
+        // A certificate auditor could never be recognised without a verified handshake.
+        let no_tls = AuditConfig {
+            auditors: vec![by_certificate()],
+            ..AuditConfig::default()
+        };
+        assert!(Tls::from_config(&no_tls)
+            .unwrap_err()
+            .contains("certificate_sha256"));
+        let no_ca = AuditConfig {
+            api_tls_cert: Some(PathBuf::from("/x/audit.crt")),
+            api_tls_key: Some(PathBuf::from("/x/audit.key")),
+            auditors: vec![by_certificate()],
+            ..AuditConfig::default()
+        };
+        assert!(Tls::from_config(&no_ca)
+            .unwrap_err()
+            .contains("api_client_ca"));
+        let missing = AuditConfig {
+            api_tls_cert: Some(PathBuf::from("/nonexistent/audit.crt")),
+            api_tls_key: Some(PathBuf::from("/nonexistent/audit.key")),
+            ..AuditConfig::default()
+        };
+        assert!(Tls::from_config(&missing)
+            .unwrap_err()
+            .contains("/nonexistent/audit.crt"));
+    }
+}
