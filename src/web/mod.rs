@@ -119,28 +119,16 @@ pub async fn serve(
         };
         let reader = reader.clone();
         let settings = settings.clone();
-        let Some(tls) = settings.tls.clone() else {
-            connection(
-                &graceful,
-                TokioIo::new(stream),
-                None,
-                reader,
-                settings,
-                remote,
-            );
-            continue;
-        };
-        // The handshake runs in the connection's task so a slow client stalls nobody else.
         let watcher = graceful.watcher();
+        // The TLS handshake runs in the connection's task so a slow client stalls nobody.
         tokio::spawn(async move {
-            let Some((stream, peer)) = tls.accept(stream).await else {
-                return;
-            };
-            let conn = watcher.watch(
-                builder().serve_connection(TokioIo::new(stream), service(reader, settings, peer)),
-            );
-            if let Err(e) = conn.await {
-                log::debug!("audit API connection from {remote}: {e}");
+            match settings.tls.clone() {
+                None => connection(watcher, stream, None, reader, settings, remote).await,
+                Some(tls) => {
+                    if let Some((stream, peer)) = tls.accept(stream).await {
+                        connection(watcher, stream, peer, reader, settings, remote).await
+                    }
+                }
             }
         });
     }
@@ -181,20 +169,21 @@ fn service(
     })
 }
 
-fn connection(
-    graceful: &hyper_util::server::graceful::GracefulShutdown,
-    io: TokioIo<tokio::net::TcpStream>,
+/// Serves one connection (plain or after the TLS handshake) until it closes or shutdown.
+async fn connection<IO>(
+    watcher: hyper_util::server::graceful::Watcher,
+    io: IO,
     peer: Option<auth::PeerCertificate>,
     reader: Arc<AuditReader>,
     settings: Arc<Settings>,
     remote: std::net::SocketAddr,
-) {
-    let conn = graceful.watch(builder().serve_connection(io, service(reader, settings, peer)));
-    tokio::spawn(async move {
-        if let Err(e) = conn.await {
-            log::debug!("audit API connection from {remote}: {e}");
-        }
-    });
+) where
+    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let conn = builder().serve_connection(TokioIo::new(io), service(reader, settings, peer));
+    if let Err(e) = watcher.watch(conn).await {
+        log::debug!("audit API connection from {remote}: {e}");
+    }
 }
 
 async fn route(
