@@ -330,12 +330,14 @@ impl Config {
             .collect();
         let mut security = raw.security;
         security.resolve_paths(&base_dir);
+        let mut audit = raw.audit;
+        audit.resolve_paths(&base_dir);
         Ok(Config {
             path: path.to_path_buf(),
             base_dir,
             gateway,
             limits: raw.limits,
-            audit: raw.audit,
+            audit,
             security,
             agencies,
             services,

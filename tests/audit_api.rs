@@ -87,7 +87,8 @@ async fn api_pages_filters_details_exports_and_refuses() {
     let config = AuditConfig {
         auditors: vec![Auditor {
             name: "thanh-tra".into(),
-            token_sha256: auth::hash(&token),
+            token_sha256: Some(auth::hash(&token)),
+            ..Auditor::default()
         }],
         ..AuditConfig::default()
     };

@@ -86,7 +86,8 @@ async fn a_days_exchanges_of_one_agency_in_the_page() {
     let mut settings = Settings {
         tokens: auth::Tokens::from_config(&[Auditor {
             name: "thanh-tra-tinh".into(),
-            token_sha256: auth::hash(&token),
+            token_sha256: Some(auth::hash(&token)),
+            ..Auditor::default()
         }])
         .unwrap(),
         ..Settings::default()

@@ -82,17 +82,32 @@ pub struct AuditConfig {
     /// Where the auditor's API and page listen (a listener of their own, never the SOAP
     /// one). None: not served.
     pub api_listen: Option<SocketAddr>,
-    /// Who may use the auditor's API: bearer tokens, stored as their SHA-256.
+    /// PEM certificate chain and key: serve the auditor's listener over HTTPS (both or none).
+    /// Relative paths are against the configuration file's directory.
+    pub api_tls_cert: Option<PathBuf>,
+    pub api_tls_key: Option<PathBuf>,
+    /// PEM CA certificate(s): when set, the HTTPS listener asks for a client certificate and
+    /// verifies it against these; a verified certificate listed by fingerprint in
+    /// `[[audit.auditors]] certificate_sha256` authenticates its auditor (RFC 8446 4.3.2).
+    pub api_client_ca: Option<PathBuf>,
+    /// Who may use the auditor's API: bearer tokens (stored as their SHA-256) or client
+    /// certificates (by SHA-256 fingerprint).
     pub auditors: Vec<Auditor>,
 }
 
-/// `[[audit.auditors]]`: one auditor's credential. Make one with `lienthong audit token`.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+/// `[[audit.auditors]]`: one auditor's credential, either a bearer token (make one with
+/// `lienthong audit token`) or a client certificate; exactly one of the two.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct Auditor {
     pub name: String,
     /// Hex SHA-256 of the bearer token (the token itself is never stored).
-    pub token_sha256: String,
+    #[serde(default)]
+    pub token_sha256: Option<String>,
+    /// Hex SHA-256 of the client certificate (DER), as `openssl x509 -noout -fingerprint
+    /// -sha256` prints it (colons allowed). Needs `api_client_ca`.
+    #[serde(default)]
+    pub certificate_sha256: Option<String>,
 }
 
 impl Default for AuditConfig {
@@ -106,12 +121,31 @@ impl Default for AuditConfig {
             batch_max: 512,
             seal_key: None,
             api_listen: None,
+            api_tls_cert: None,
+            api_tls_key: None,
+            api_client_ca: None,
             auditors: Vec::new(),
         }
     }
 }
 
 impl AuditConfig {
+    /// Resolves the auditor listener's TLS files against the configuration's directory.
+    pub fn resolve_paths(&mut self, base_dir: &Path) {
+        for p in [
+            &mut self.api_tls_cert,
+            &mut self.api_tls_key,
+            &mut self.api_client_ca,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if p.is_relative() {
+                *p = base_dir.join(&*p);
+            }
+        }
+    }
+
     /// Where the seal key lives for a gateway whose state is in `data_dir`.
     pub fn seal_key_path(&self, data_dir: &Path) -> PathBuf {
         match &self.seal_key {
@@ -119,5 +153,45 @@ impl AuditConfig {
             Some(p) => data_dir.join(p),
             None => data_dir.join("audit-seal.key"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_tls_and_certificate_auditors_parse() {
+        let mut c: AuditConfig = toml::from_str(
+            r#"
+api_listen = "127.0.0.1:8081"
+api_tls_cert = "tls/audit.crt"
+api_tls_key = "/etc/lienthong/audit.key"
+api_client_ca = "tls/auditors-ca.pem"
+[[auditors]]
+name = "thanh-tra"
+token_sha256 = "00"
+[[auditors]]
+name = "kiem-toan"
+certificate_sha256 = "AB:CD"
+"#,
+        )
+        .unwrap();
+        c.resolve_paths(Path::new("/conf"));
+        assert_eq!(
+            c.api_tls_cert.as_deref(),
+            Some(Path::new("/conf/tls/audit.crt"))
+        );
+        assert_eq!(
+            c.api_tls_key.as_deref(),
+            Some(Path::new("/etc/lienthong/audit.key"))
+        );
+        assert_eq!(
+            c.api_client_ca.as_deref(),
+            Some(Path::new("/conf/tls/auditors-ca.pem"))
+        );
+        assert_eq!(c.auditors[0].token_sha256.as_deref(), Some("00"));
+        assert_eq!(c.auditors[1].certificate_sha256.as_deref(), Some("AB:CD"));
+        assert!(toml::from_str::<AuditConfig>("api_client_cert = \"x\"").is_err());
     }
 }

@@ -587,7 +587,14 @@ fn serve_api(ctx: &Ctx, listen: Option<std::net::SocketAddr>) -> anyhow::Result<
             .await
             .with_context(|| format!("cannot listen on {addr}"))?;
         let addr = listener.local_addr()?;
-        println!("audit page: http://{addr}/audit/   API: http://{addr}/audit/api/openapi.json");
+        let scheme = if settings.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        println!(
+            "audit page: {scheme}://{addr}/audit/   API: {scheme}://{addr}/audit/api/openapi.json"
+        );
         if let Some(t) = dev_token {
             println!("no [[audit.auditors]] configured: development token for this run: {t}");
         }

@@ -27,6 +27,11 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
         ));
     }
 
+    // The auditors' credentials and the auditor listener's TLS files, as `serve` loads them.
+    if let Err(e) = crate::web::Settings::from_config(&config) {
+        problems.push(format!("{}: {e}", common.config.display()));
+    }
+
     // The gateway's key, certificate and trust anchors, once there are any to load.
     let data_dir = common.data_dir(&config);
     if config.security.key.is_some() || crate::wssec::default_key(&data_dir).exists() {

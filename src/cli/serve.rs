@@ -104,7 +104,14 @@ pub async fn start_auditor_api(
         .await
         .with_context(|| format!("cannot listen on {addr} for the auditor's API"))?;
     let addr = listener.local_addr()?;
-    println!("  auditor's page: http://{addr}/audit/   API: http://{addr}/audit/api/openapi.json");
+    let scheme = if settings.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    println!(
+        "  auditor's page: {scheme}://{addr}/audit/   API: {scheme}://{addr}/audit/api/openapi.json"
+    );
     if let Some(t) = dev_token {
         println!("  no [[audit.auditors]] configured: development auditor token for this run: {t}");
     }

@@ -27,11 +27,31 @@ pub fn acceptor(
     key: &Path,
     client_ca: Option<&Path>,
 ) -> Result<SslAcceptor, TlsError> {
+    acceptor_with(cert, key, client_ca, true)
+}
+
+/// As [`acceptor`]; with `client_ca` and `!require_client_cert`, a client certificate is
+/// asked for and, when sent, must verify, but a client may also connect without one (the
+/// auditor's listener, where a bearer token is the other way in).
+pub fn acceptor_with(
+    cert: &Path,
+    key: &Path,
+    client_ca: Option<&Path>,
+    require_client_cert: bool,
+) -> Result<SslAcceptor, TlsError> {
     let mut b = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls_server())?;
     if let Some(ca) = client_ca {
         b.set_ca_file(ca)
             .map_err(|e| TlsError::File(ca.to_path_buf(), e))?;
-        b.set_verify(SslVerifyMode::PEER | SslVerifyMode::FAIL_IF_NO_PEER_CERT);
+        // Send the CA names in CertificateRequest so clients pick the right certificate.
+        let names = openssl::x509::X509Name::load_client_ca_file(ca)
+            .map_err(|e| TlsError::File(ca.to_path_buf(), e))?;
+        b.set_client_ca_list(names);
+        if require_client_cert {
+            b.set_verify(SslVerifyMode::PEER | SslVerifyMode::FAIL_IF_NO_PEER_CERT);
+        } else {
+            b.set_verify(SslVerifyMode::PEER);
+        }
     }
     b.set_certificate_chain_file(cert)
         .map_err(|e| TlsError::File(cert.to_path_buf(), e))?;
@@ -48,25 +68,25 @@ pub async fn accept(acceptor: &SslAcceptor, stream: TcpStream) -> Option<SslStre
     let ssl = match Ssl::new(acceptor.context()) {
         Ok(ssl) => ssl,
         Err(e) => {
-            log::warn!("example providers: TLS session: {e}");
+            log::warn!("TLS session: {e}");
             return None;
         }
     };
     let mut tls = match SslStream::new(ssl, stream) {
         Ok(s) => s,
         Err(e) => {
-            log::warn!("example providers: TLS session: {e}");
+            log::warn!("TLS session: {e}");
             return None;
         }
     };
     match tokio::time::timeout(HANDSHAKE, std::pin::Pin::new(&mut tls).accept()).await {
         Ok(Ok(())) => Some(tls),
         Ok(Err(e)) => {
-            log::debug!("example providers: TLS handshake failed: {e}");
+            log::debug!("TLS handshake failed: {e}");
             None
         }
         Err(_) => {
-            log::debug!("example providers: TLS handshake timed out");
+            log::debug!("TLS handshake timed out");
             None
         }
     }

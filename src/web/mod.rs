@@ -1,7 +1,9 @@
 //! The auditor's side of the gateway: HTTP API under `/audit/api/...` and a web page under
 //! `/audit/`, on a listener of their own (`[audit] api_listen`), never the SOAP one.
 //!
-//! - [`auth`]: bearer tokens (hashes in `[[audit.auditors]]`); no anonymous access to records.
+//! - [`auth`]: bearer tokens (hashes in `[[audit.auditors]]`) or listed TLS client
+//!   certificates; no anonymous access to records.
+//! - [`tls`]: the listener over HTTPS (`[audit] api_tls_cert`, `api_client_ca`).
 //! - [`api`]: JSON endpoints, cursor pagination, streaming export.
 //! - [`openapi`]: the API's description, served at `/audit/api/openapi.json`.
 //! - [`page`]: one HTML page with vanilla JS and CSS, embedded in the binary.
@@ -13,6 +15,7 @@ pub mod api;
 pub mod auth;
 pub mod openapi;
 pub mod page;
+pub mod tls;
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -40,12 +43,15 @@ pub struct Settings {
     pub tokens: auth::Tokens,
     /// Agency code -> name, shown beside codes.
     pub agencies: BTreeMap<String, String>,
+    /// HTTPS (and client certificates) for the listener; None: plain HTTP.
+    pub tls: Option<tls::Tls>,
 }
 
 impl Settings {
     pub fn from_config(config: &Config) -> Result<Settings, String> {
         Ok(Settings {
             tokens: auth::Tokens::from_config(&config.audit.auditors)?,
+            tls: tls::Tls::from_config(&config.audit)?,
             agencies: config
                 .agencies
                 .iter()
@@ -113,20 +119,16 @@ pub async fn serve(
         };
         let reader = reader.clone();
         let settings = settings.clone();
-        let svc = service_fn(move |req| {
-            let reader = reader.clone();
-            let settings = settings.clone();
-            async move { Ok::<_, Infallible>(route(&reader, &settings, req).await) }
-        });
-        let mut builder = hyper::server::conn::http1::Builder::new();
-        builder
-            .timer(TokioTimer::new())
-            .header_read_timeout(Duration::from_secs(10))
-            .max_headers(64);
-        let conn = graceful.watch(builder.serve_connection(TokioIo::new(stream), svc));
+        let watcher = graceful.watcher();
+        // The TLS handshake runs in the connection's task so a slow client stalls nobody.
         tokio::spawn(async move {
-            if let Err(e) = conn.await {
-                log::debug!("audit API connection from {remote}: {e}");
+            match settings.tls.clone() {
+                None => connection(watcher, stream, None, reader, settings, remote).await,
+                Some(tls) => {
+                    if let Some((stream, peer)) = tls.accept(stream).await {
+                        connection(watcher, stream, peer, reader, settings, remote).await
+                    }
+                }
             }
         });
     }
@@ -135,6 +137,53 @@ pub async fn serve(
         _ = tokio::time::sleep(Duration::from_secs(10)) => {}
     }
     Ok(())
+}
+
+fn builder() -> hyper::server::conn::http1::Builder {
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(10))
+        .max_headers(64);
+    builder
+}
+
+/// The request handler of one connection; `peer` is its verified client certificate.
+fn service(
+    reader: Arc<AuditReader>,
+    settings: Arc<Settings>,
+    peer: Option<auth::PeerCertificate>,
+) -> impl hyper::service::Service<
+    Request<Incoming>,
+    Response = Response<Body>,
+    Error = Infallible,
+    Future = impl Future<Output = Result<Response<Body>, Infallible>> + Send,
+> + Clone {
+    service_fn(move |mut req: Request<Incoming>| {
+        let reader = reader.clone();
+        let settings = settings.clone();
+        if let Some(p) = peer {
+            req.extensions_mut().insert(p);
+        }
+        async move { Ok::<_, Infallible>(route(&reader, &settings, req).await) }
+    })
+}
+
+/// Serves one connection (plain or after the TLS handshake) until it closes or shutdown.
+async fn connection<IO>(
+    watcher: hyper_util::server::graceful::Watcher,
+    io: IO,
+    peer: Option<auth::PeerCertificate>,
+    reader: Arc<AuditReader>,
+    settings: Arc<Settings>,
+    remote: std::net::SocketAddr,
+) where
+    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let conn = builder().serve_connection(TokioIo::new(io), service(reader, settings, peer));
+    if let Err(e) = watcher.watch(conn).await {
+        log::debug!("audit API connection from {remote}: {e}");
+    }
 }
 
 async fn route(
@@ -156,10 +205,16 @@ async fn route(
                 .headers()
                 .get(http::header::AUTHORIZATION)
                 .and_then(|v| v.to_str().ok());
-            let Some(who) = settings.tokens.check(auth) else {
+            let peer = req.extensions().get::<auth::PeerCertificate>();
+            let Some(who) = settings.tokens.authorise(auth, peer) else {
                 let mut r = api::error(
                     StatusCode::UNAUTHORIZED,
-                    "a valid bearer token is required",
+                    if peer.is_some() {
+                        "this client certificate is not an auditor's; a valid bearer token \
+                         or a listed client certificate is required"
+                    } else {
+                        "a valid bearer token (or a listed client certificate) is required"
+                    },
                     None,
                 );
                 r.headers_mut().insert(

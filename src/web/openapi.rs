@@ -41,7 +41,7 @@ fn filter_params() -> Vec<Value> {
 pub fn document() -> Value {
     let err = json!({"description": "A parameter is malformed; `parameter` names it.",
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
-    let unauth = json!({"description": "Missing or unknown bearer token."});
+    let unauth = json!({"description": "Missing or unknown bearer token, and no listed TLS client certificate."});
     let mut list_params = filter_params();
     list_params.push(json!({"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 50}}));
     list_params.push(json!({"name": "cursor", "in": "query", "description": "`next_cursor` of the previous page.", "schema": {"type": "string"}}));

@@ -73,7 +73,10 @@ function applyLang() {
 function token() { return sessionStorage.getItem("lt-token"); }
 
 async function api(path) {
-  const r = await fetch("/audit/api/" + path, { headers: { Authorization: "Bearer " + token() } });
+  // Without a token, the browser's TLS client certificate (when the listener asks for one
+  // and the auditor's is listed) is the credential.
+  const headers = token() ? { Authorization: "Bearer " + token() } : {};
+  const r = await fetch("/audit/api/" + path, { headers: headers });
   if (r.status === 401) { logout(); throw new Error(t("badToken")); }
   if (!r.ok) {
     let msg = r.status === 503 ? t("unavailable") : "HTTP " + r.status;
@@ -353,4 +356,8 @@ document.addEventListener("DOMContentLoaded", () => {
   if (location.hash) history.replaceState(null, "", location.pathname);
   pendingFragment = frag;
   if (token()) start();
+  else {
+    // Signed in by client certificate? Ask quietly; the token form stays if not.
+    fetch("/audit/api/whoami").then((r) => { if (r.ok) start(); }).catch(() => {});
+  }
 });
