@@ -564,17 +564,13 @@ fn export(
 }
 
 fn serve_api(ctx: &Ctx, listen: Option<std::net::SocketAddr>) -> anyhow::Result<i32> {
-    let mut settings = match &ctx.config {
+    let settings = match &ctx.config {
         Some(c) => crate::web::Settings::from_config(c).map_err(|e| anyhow::anyhow!(e))?,
         None => crate::web::Settings::default(),
     };
     let addr = listen
         .or_else(|| ctx.config.as_ref().and_then(|c| c.audit.api_listen))
         .unwrap_or_else(|| std::net::SocketAddr::from(([127, 0, 0, 1], 8081)));
-    let dev_token = settings
-        .tokens
-        .is_empty()
-        .then(|| settings.tokens.add_generated("development"));
     let url = match &ctx.url {
         StoreUrl::Sqlite(p) => p.clone(),
         StoreUrl::Postgres(u) => u.clone(),
@@ -583,29 +579,9 @@ fn serve_api(ctx: &Ctx, listen: Option<std::net::SocketAddr>) -> anyhow::Result<
         .enable_all()
         .build()?;
     rt.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("cannot listen on {addr}"))?;
-        let addr = listener.local_addr()?;
-        let scheme = if settings.tls.is_some() {
-            "https"
-        } else {
-            "http"
-        };
-        println!(
-            "audit page: {scheme}://{addr}/audit/   API: {scheme}://{addr}/audit/api/openapi.json"
-        );
-        if let Some(t) = dev_token {
-            println!("no [[audit.auditors]] configured: development token for this run: {t}");
-        }
-        let reader = crate::audit::AuditReader::new(&url, 4);
-        crate::web::serve(
-            listener,
-            reader,
-            std::sync::Arc::new(settings),
-            crate::cli::serve::shutdown_signal(),
-        )
-        .await?;
+        crate::web::start(addr, settings, &url, crate::cli::serve::shutdown_signal())
+            .await?
+            .await?;
         Ok(0)
     })
 }

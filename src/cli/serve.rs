@@ -95,31 +95,16 @@ pub async fn start_auditor_api(
     let Some(addr) = config.audit.api_listen.or(fallback) else {
         return Ok(());
     };
-    let mut settings = crate::web::Settings::from_config(config).map_err(|e| anyhow::anyhow!(e))?;
-    let dev_token = settings
-        .tokens
-        .is_empty()
-        .then(|| settings.tokens.add_generated("development"));
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("cannot listen on {addr} for the auditor's API"))?;
-    let addr = listener.local_addr()?;
-    let scheme = if settings.tls.is_some() {
-        "https"
-    } else {
-        "http"
-    };
-    println!(
-        "  auditor's page: {scheme}://{addr}/audit/   API: {scheme}://{addr}/audit/api/openapi.json"
-    );
-    if let Some(t) = dev_token {
-        println!("  no [[audit.auditors]] configured: development auditor token for this run: {t}");
-    }
-    let reader = crate::audit::AuditReader::new(&common.audit_url(config), 4);
+    let settings = crate::web::Settings::from_config(config).map_err(|e| anyhow::anyhow!(e))?;
+    let server = crate::web::start(
+        addr,
+        settings,
+        &common.audit_url(config),
+        std::future::pending(),
+    )
+    .await?;
     tokio::spawn(async move {
-        if let Err(e) =
-            crate::web::serve(listener, reader, Arc::new(settings), std::future::pending()).await
-        {
+        if let Err(e) = server.await {
             log::error!("auditor's API stopped: {e}");
         }
     });

@@ -96,6 +96,38 @@ pub async fn spawn(
     Ok(Some(Started { addr, dev_token }))
 }
 
+/// Binds the auditor's listener and says where it is; without configured auditors, adds a
+/// development token for this run only and prints it. Returns the server, to run or spawn.
+pub async fn start(
+    addr: std::net::SocketAddr,
+    mut settings: Settings,
+    store_url: &str,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<impl Future<Output = std::io::Result<()>>> {
+    let dev_token = settings
+        .tokens
+        .is_empty()
+        .then(|| settings.tokens.add_generated("development"));
+    let listener = TcpListener::bind(addr).await.map_err(|e| {
+        std::io::Error::new(
+            e.kind(),
+            format!("cannot listen on {addr} for the auditor's API: {e}"),
+        )
+    })?;
+    let addr = listener.local_addr()?;
+    let scheme = if settings.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    println!("  auditor's page: {scheme}://{addr}/audit/   API: {scheme}://{addr}/audit/api/openapi.json");
+    if let Some(t) = dev_token {
+        println!("  no [[audit.auditors]] configured: development auditor token for this run: {t}");
+    }
+    let reader = AuditReader::new(store_url, 4);
+    Ok(serve(listener, reader, Arc::new(settings), shutdown))
+}
+
 /// Serves the auditor's API and page on `listener` until `shutdown` resolves.
 pub async fn serve(
     listener: TcpListener,
