@@ -143,17 +143,12 @@ where
         }
     };
 
-    let engine = gw.security.clone();
     let Answer {
         version,
         status,
         envelope,
     } = answer;
-    let signed = tokio::task::spawn_blocking(move || sign::answer(&engine, envelope))
-        .await
-        .map_err(|e| PipelineError::Internal(e.to_string()))
-        .and_then(|r| r.map_err(PipelineError::from));
-    let (status, body) = match signed {
+    let (status, body) = match sign_off_thread(&gw, envelope).await {
         Ok(body) => (status, body),
         Err(e) => {
             let fault = Fault::from(&e);
@@ -182,20 +177,24 @@ where
         // Fail closed: the answer is withheld when its record cannot be kept.
         log::error!("{line}: audit write failed, answer withheld: {e}");
         let fault = Fault::from(&PipelineError::Audit(e));
-        let status = fault.http_status(version);
         let rendered = fault.render(version, &id);
         // Signed like every answer when the key allows; a client verifies before it reads.
-        let engine = gw.security.clone();
-        let unsigned = rendered.clone();
-        let body = tokio::task::spawn_blocking(move || sign::answer(&engine, rendered))
+        let body = sign_off_thread(&gw, rendered.clone())
             .await
-            .ok()
-            .and_then(Result::ok)
-            .unwrap_or(unsigned);
-        return respond(version, status, body, &id);
+            .unwrap_or(rendered);
+        return respond(version, fault.http_status(version), body, &id);
     }
     log::info!("{line}");
     respond(version, status, body, &id)
+}
+
+/// Signs an answer on the blocking pool (libxmlsec1 work stays off the reactor).
+async fn sign_off_thread(gw: &Arc<Gateway>, envelope: Vec<u8>) -> Result<Vec<u8>, PipelineError> {
+    let engine = gw.security.clone();
+    tokio::task::spawn_blocking(move || sign::answer(&engine, envelope))
+        .await
+        .map_err(|e| PipelineError::Internal(e.to_string()))?
+        .map_err(PipelineError::from)
 }
 
 /// Response header carrying the exchange id, so a caller can quote it to an auditor.
