@@ -9,18 +9,9 @@ use common::*;
 const DISTRICT: &str = "000.00.21.H38";
 
 fn case(name: &str) -> String {
-    let t = std::fs::read_to_string(
-        repo()
-            .join("conf/mappings/ho-so-huyen-tinh/tests")
-            .join(name)
-            .join("input.xml"),
-    )
-    .unwrap();
-    let t = t.trim();
-    match t.strip_prefix("<?xml") {
-        Some(rest) => rest[rest.find("?>").unwrap() + 2..].trim().to_string(),
-        None => t.to_string(),
-    }
+    payload(&format!(
+        "conf/mappings/ho-so-huyen-tinh/tests/{name}/input.xml"
+    ))
 }
 
 fn post(gw: &Gateway, payload: &str) -> HttpResponse {

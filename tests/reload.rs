@@ -10,12 +10,7 @@ use common::*;
 const DISTRICT: &str = "000.00.21.H38";
 
 fn day_du() -> String {
-    let t = std::fs::read_to_string(
-        repo().join("conf/mappings/ho-so-huyen-tinh/tests/day-du/input.xml"),
-    )
-    .unwrap();
-    let t = t.trim();
-    t[t.find("?>").unwrap() + 2..].trim().to_string()
+    payload("conf/mappings/ho-so-huyen-tinh/tests/day-du/input.xml")
 }
 
 #[test]

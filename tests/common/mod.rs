@@ -402,8 +402,13 @@ pub fn envelope12(payload: &str) -> String {
 
 /// A shipped example payload (conf/examples/NAME.xml) without its XML declaration.
 pub fn example(name: &str) -> String {
-    let t =
-        std::fs::read_to_string(repo().join("conf/examples").join(format!("{name}.xml"))).unwrap();
+    payload(&format!("conf/examples/{name}.xml"))
+}
+
+/// A payload file of the repository (path relative to it), without its XML declaration,
+/// ready to be put in a SOAP Body.
+pub fn payload(rel: &str) -> String {
+    let t = std::fs::read_to_string(repo().join(rel)).unwrap();
     let t = t.trim();
     match t.strip_prefix("<?xml") {
         Some(rest) => rest[rest.find("?>").unwrap() + 2..].trim().to_string(),
