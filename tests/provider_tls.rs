@@ -9,44 +9,11 @@ use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use common::testpki::{ca, issue};
 use common::*;
-use openssl::asn1::Asn1Time;
-use openssl::bn::{BigNum, MsbOption};
-use openssl::ec::{EcGroup, EcKey};
-use openssl::hash::MessageDigest;
-use openssl::nid::Nid;
-use openssl::pkey::{PKey, Private};
 use openssl::ssl::{SslConnector, SslFiletype, SslMethod};
-use openssl::x509::extension::{
-    BasicConstraints, ExtendedKeyUsage, KeyUsage, SubjectAlternativeName,
-};
-use openssl::x509::{X509NameBuilder, X509};
 
 const CONSUMER: &str = "000.00.00.H38";
-
-fn key() -> PKey<Private> {
-    let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).unwrap();
-    PKey::from_ec_key(EcKey::generate(&group).unwrap()).unwrap()
-}
-
-fn builder(cn: &str, key: &PKey<Private>) -> openssl::x509::X509Builder {
-    let mut name = X509NameBuilder::new().unwrap();
-    name.append_entry_by_text("CN", cn).unwrap();
-    let name = name.build();
-    let mut b = X509::builder().unwrap();
-    b.set_version(2).unwrap();
-    let mut serial = BigNum::new().unwrap();
-    serial.rand(120, MsbOption::MAYBE_ZERO, false).unwrap();
-    b.set_serial_number(&serial.to_asn1_integer().unwrap())
-        .unwrap();
-    b.set_subject_name(&name).unwrap();
-    b.set_pubkey(key).unwrap();
-    b.set_not_before(&Asn1Time::days_from_now(0).unwrap())
-        .unwrap();
-    b.set_not_after(&Asn1Time::days_from_now(2).unwrap())
-        .unwrap();
-    b
-}
 
 /// Test PKI in `dir`: `ca.pem` (the agencies' CA, written for `provider_ca`), the
 /// provider's `provider.pem`/`provider.key` for IP 127.0.0.1, and the gateway's client
@@ -59,60 +26,8 @@ struct Pki {
     client_key: PathBuf,
 }
 
-/// A leaf certificate issued by `ca`: a server one for 127.0.0.1, or a client one.
-fn issue(ca: &X509, ca_key: &PKey<Private>, cn: &str, server: bool) -> (X509, PKey<Private>) {
-    let leaf_key = key();
-    let mut leaf = builder(cn, &leaf_key);
-    leaf.set_issuer_name(ca.subject_name()).unwrap();
-    leaf.append_extension(BasicConstraints::new().build().unwrap())
-        .unwrap();
-    leaf.append_extension(
-        KeyUsage::new()
-            .critical()
-            .digital_signature()
-            .build()
-            .unwrap(),
-    )
-    .unwrap();
-    if server {
-        leaf.append_extension(ExtendedKeyUsage::new().server_auth().build().unwrap())
-            .unwrap();
-        let san = SubjectAlternativeName::new()
-            .ip("127.0.0.1")
-            .build(&leaf.x509v3_context(Some(ca), None))
-            .unwrap();
-        leaf.append_extension(san).unwrap();
-    } else {
-        leaf.append_extension(ExtendedKeyUsage::new().client_auth().build().unwrap())
-            .unwrap();
-    }
-    leaf.sign(ca_key, MessageDigest::sha256()).unwrap();
-    (leaf.build(), leaf_key)
-}
-
 fn make_pki(dir: &Path) -> Pki {
-    let ca_key = key();
-    let mut ca = builder("lienthong test provider CA", &ca_key);
-    let ca_name = {
-        let mut n = X509NameBuilder::new().unwrap();
-        n.append_entry_by_text("CN", "lienthong test provider CA")
-            .unwrap();
-        n.build()
-    };
-    ca.set_issuer_name(&ca_name).unwrap();
-    ca.append_extension(BasicConstraints::new().critical().ca().build().unwrap())
-        .unwrap();
-    ca.append_extension(
-        KeyUsage::new()
-            .critical()
-            .key_cert_sign()
-            .crl_sign()
-            .build()
-            .unwrap(),
-    )
-    .unwrap();
-    ca.sign(&ca_key, MessageDigest::sha256()).unwrap();
-    let ca = ca.build();
+    let (ca, ca_key) = ca("lienthong test provider CA");
     let (server, server_key) = issue(&ca, &ca_key, "provider 000.00.12.H38", true);
     let (client, client_key) = issue(&ca, &ca_key, "lienthong gateway", false);
 
