@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Load test of the running release binary (numbers, not verdicts; loopback only).
 #
-#   benches/load.sh plain  [REQUESTS] [CONNECTIONS]   pass-through, audit on (SQLite), 2 KB
+#   benches/load.sh plain  [REQUESTS] [CONNECTIONS]   pass-through without WS-Security, XSD
+#                                                     validation and audit on (SQLite), 2 KB
 #                                                     request, through the gateway and direct
 #   benches/load.sh signed [REQUESTS] [CONNECTIONS]   pre-signed unique requests: verify +
 #                                                     authorise + forward signed + signed answer
@@ -44,26 +45,40 @@ if os.environ.get("AUDIT_MESSAGES"):
     # AUDIT_MESSAGES=hash-only: keep digests and sizes, not the messages themselves.
     text = re.sub(r'(?m)^messages = ".*"', 'messages = "%s"' % os.environ["AUDIT_MESSAGES"], text)
 if mode == "plain":
-    # Plain pass-through: every service accepts unsigned calls.
+    # Plain pass-through: no WS-Security either way (unsigned calls accepted, nothing
+    # signed by the gateway); schema validation and the audit store stay on.
     blocks = re.split(r"(?m)^\[\[services\]\]$", text)
-    text = blocks[0] + "".join("[[services]]" + b.rstrip() + "\n[services.security]\ndangerous_accept_unsigned = true\n\n" for b in blocks[1:])
+    text = blocks[0] + "".join("[[services]]" + b.rstrip() + "\n[services.security]\ndangerous_accept_unsigned = true\nsign_forwarded = false\nsign_answers = false\n\n" for b in blocks[1:])
 pathlib.Path(work, "gateway.toml").write_text(text)
 PY
 $BIN pki init --config "$WORK/gateway.toml" --data-dir "$WORK/data" >/dev/null 2>&1
 RUST_LOG=warn $PIN_GW $BIN serve --config "$WORK/gateway.toml" --data-dir "$WORK/data" --listen 127.0.0.1:0 >"$WORK/gw.out" 2>"$WORK/gw.log" &
 GATEWAY=$(wait_addr "$WORK/gw.out" "listening on")
+GW_PID=$!
+
+# CPU seconds the gateway process has used (user + system): less noisy than req/s when
+# the machine is shared, and what a capacity plan needs (CPU per exchange).
+cpu_secs() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$GW_PID/stat"; }
+report_cpu() { # START_SECS
+  awk -v a="$1" -v b="$(cpu_secs)" -v n="$REQUESTS" \
+    'BEGIN { printf "gateway CPU: %.1f s for %d exchanges = %.0f us per exchange\n", b - a, n, (b - a) * 1e6 / n }'
+}
 
 echo "mode $MODE: $REQUESTS requests, $CONNS connections, $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
 if [ "$MODE" = plain ]; then
   echo "== direct to the provider"
   $LOADGEN --url "http://$PROVIDER/ho-tich" --requests "$REQUESTS" --connections "$CONNS"
   echo "== through the gateway (audit on, SQLite)"
+  CPU0=$(cpu_secs)
   $LOADGEN --url "http://$GATEWAY/services/ho-tich" --consumer 000.00.00.H38 --requests "$REQUESTS" --connections "$CONNS"
+  report_cpu "$CPU0"
 else
   echo "== openssl speed rsa2048 on the gateway's core"
   $PIN_GW openssl speed -seconds 5 rsa2048 2>/dev/null | grep -E '^rsa 2048|sign/s' | tail -2
   echo "== signed exchanges through the gateway (gateway on core 0)"
+  CPU0=$(cpu_secs)
   $PIN_LOAD $LOADGEN --url "http://$GATEWAY/services/ho-tich" --sign-as 000.00.00.H38 --data-dir "$WORK/data" \
     --requests "$REQUESTS" --connections "$CONNS"
+  report_cpu "$CPU0"
 fi
 echo "gateway errors logged: $(grep -c ' ERROR ' "$WORK/gw.log" || true)"

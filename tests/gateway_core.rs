@@ -559,3 +559,64 @@ fn check_loads_the_gateway_key_and_trust_anchors() {
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("nope.key"), "{err}");
 }
+
+/// `sign_forwarded = false` and `sign_answers = false` make a plain pass-through service:
+/// nothing the gateway sends carries its signature, and everything is still audited. The
+/// default signs both ways.
+#[test]
+fn plain_services_pass_through_unsigned_and_default_ones_are_signed() {
+    let gw = Gateway::start(|doc| {
+        unsigned(doc);
+        let toml::Value::Array(services) = doc.get_mut("services").unwrap() else {
+            panic!("services")
+        };
+        for s in services {
+            let t = s.as_table_mut().unwrap();
+            if t["name"].as_str() == Some("ho-tich") {
+                let sec = t["security"].as_table_mut().unwrap();
+                sec.insert("sign_forwarded".into(), toml::Value::Boolean(false));
+                sec.insert("sign_answers".into(), toml::Value::Boolean(false));
+            }
+        }
+    });
+    let received = |gw: &Gateway| -> serde_json::Value {
+        let r = http(gw.providers.addr, "GET", "/_received", &[], b"");
+        let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+        v["last"].as_array().unwrap().last().unwrap().clone()
+    };
+
+    let plain = post11(
+        &gw,
+        "ho-tich",
+        &envelope11(&example("ho-tich-TraCuuKhaiSinh")),
+        CONSUMER,
+    );
+    assert_eq!(plain.status, 200, "{}", plain.text());
+    assert!(!plain.text().contains("Security"), "{}", plain.text());
+    let seen = received(&gw);
+    assert_eq!(seen["security_header"], false, "{seen}");
+    assert!(seen["exchange_header"].as_str().unwrap().contains(CONSUMER));
+    let id = plain.header("x-lienthong-exchange-id").unwrap();
+    assert_eq!(audit_record(&gw, id)["outcome"], "accepted");
+
+    // A refusal on the plain service is unsigned too, and still audited.
+    let refused = post11(&gw, "ho-tich", "<not-soap/>", CONSUMER);
+    assert_fault11(&refused, 500, "soap:Client");
+    assert!(!refused.text().contains("Signature"), "{}", refused.text());
+    let id = refused.header("x-lienthong-exchange-id").unwrap();
+    assert_eq!(audit_record(&gw, id)["outcome"], "rejected");
+
+    let signed = post12(
+        &gw,
+        "mot-cua",
+        &envelope12(&example("mot-cua-TraCuuTrangThaiHoSo")),
+        CONSUMER,
+    );
+    assert_eq!(signed.status, 200, "{}", signed.text());
+    assert!(
+        signed.text().contains("SignatureValue"),
+        "{}",
+        signed.text()
+    );
+    assert_eq!(received(&gw)["security_header"], true);
+}

@@ -86,11 +86,34 @@ impl PipelineError {
 /// HTTP header naming the consumer for services that accept unsigned calls.
 pub const CONSUMER_HEADER: &str = "x-lienthong-consumer";
 
-/// The answer to send, before signing.
+/// The answer to send.
 struct Answer {
     version: SoapVersion,
     status: StatusCode,
     envelope: Vec<u8>,
+    /// Already signed (or left unsigned by policy) on the thread that built it.
+    signed: bool,
+}
+
+/// Messages up to this size are parsed, validated and mapped on the reactor thread when no
+/// signature work is involved: tens of microseconds, less than the two thread switches a
+/// trip to the blocking pool costs. Larger messages and all signature work go to the
+/// blocking pool, so that one exchange cannot hold up the others on its worker.
+const INLINE_MAX_BYTES: usize = 16 * 1024;
+
+/// Runs CPU-bound pipeline work inline or on the blocking pool (libxml2 and libxmlsec1
+/// objects never cross an `.await`, so either is safe).
+async fn cpu<T, F>(inline: bool, work: F) -> Result<T, PipelineError>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    if inline {
+        return Ok(work());
+    }
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| PipelineError::Internal(e.to_string()))
 }
 
 /// Runs one exchange end to end; never fails: errors become signed faults, and the audit
@@ -110,6 +133,9 @@ where
     let mut rec = ExchangeRecord::new(id.clone(), remote.to_string());
     let fallback_version = receive::guess_version(req.headers());
     let deadline = Duration::from_millis(gw.config.limits.request_timeout_ms);
+    let sign_answers = gw
+        .service(&service_name)
+        .is_none_or(|s| s.config.security.sign_answers);
 
     let result = match tokio::time::timeout(deadline, run(&gw, &service_name, req, &mut rec)).await
     {
@@ -139,6 +165,7 @@ where
                 version,
                 status: fault.http_status(version),
                 envelope: fault.render(version, &id),
+                signed: false,
             }
         }
     };
@@ -147,8 +174,9 @@ where
         version,
         status,
         envelope,
+        signed,
     } = answer;
-    let (status, body) = match sign_off_thread(&gw, envelope).await {
+    let (status, body) = match sign_off_thread(&gw, sign_answers && !signed, envelope).await {
         Ok(body) => (status, body),
         Err(e) => {
             let fault = Fault::from(&e);
@@ -179,7 +207,7 @@ where
         let fault = Fault::from(&PipelineError::Audit(e));
         let rendered = fault.render(version, &id);
         // Signed like every answer when the key allows; a client verifies before it reads.
-        let body = sign_off_thread(&gw, rendered.clone())
+        let body = sign_off_thread(&gw, sign_answers, rendered.clone())
             .await
             .unwrap_or(rendered);
         return respond(version, fault.http_status(version), body, &id);
@@ -189,9 +217,16 @@ where
 }
 
 /// Signs an answer on the blocking pool (libxmlsec1 work stays off the reactor).
-async fn sign_off_thread(gw: &Arc<Gateway>, envelope: Vec<u8>) -> Result<Vec<u8>, PipelineError> {
+async fn sign_off_thread(
+    gw: &Arc<Gateway>,
+    sign: bool,
+    envelope: Vec<u8>,
+) -> Result<Vec<u8>, PipelineError> {
+    if !sign {
+        return Ok(envelope);
+    }
     let engine = gw.security.clone();
-    tokio::task::spawn_blocking(move || sign::answer(&engine, envelope))
+    tokio::task::spawn_blocking(move || sign::answer(&engine, sign, envelope))
         .await
         .map_err(|e| PipelineError::Internal(e.to_string()))?
         .map_err(PipelineError::from)
@@ -273,7 +308,11 @@ where
 
     let (gw2, svc2, version) = (gw.clone(), service.clone(), soap.version);
     let action = soap.action.clone();
-    let (facts, outbound) = tokio::task::spawn_blocking(move || {
+    let policy = &service.config.security;
+    let inline = bytes.len() <= INLINE_MAX_BYTES
+        && policy.dangerous_accept_unsigned
+        && !policy.sign_forwarded;
+    let (facts, outbound) = cpu(inline, move || {
         let mut facts = InboundFacts::default();
         let r = inbound(
             &gw2,
@@ -286,8 +325,7 @@ where
         );
         (facts, r)
     })
-    .await
-    .map_err(|e| PipelineError::Internal(e.to_string()))?;
+    .await?;
     rec.operation = facts.operation;
     rec.consumer = facts.consumer;
     rec.consumer_cert = facts.certificate;
@@ -313,7 +351,11 @@ where
     rec.response_in = Some(Message::of(&provider.body));
 
     let (gw2, svc2) = (gw.clone(), service.clone());
-    let (mapping, answer) = tokio::task::spawn_blocking(move || {
+    let policy = &service.config.security;
+    let inline = provider.body.len() <= INLINE_MAX_BYTES
+        && !policy.verify_provider_answer
+        && !policy.sign_answers;
+    let (mapping, answer) = cpu(inline, move || {
         let mut mapping = None;
         let r = answer(
             &gw2,
@@ -322,11 +364,20 @@ where
             version,
             provider,
             &mut mapping,
-        );
+        )
+        .and_then(|a| {
+            // Signed here, on the thread that built it, to save a second trip.
+            let sign = svc2.config.security.sign_answers;
+            let envelope = sign::answer(&gw2.security, sign, a.envelope)?;
+            Ok(Answer {
+                envelope,
+                signed: true,
+                ..a
+            })
+        });
         (mapping, r)
     })
-    .await
-    .map_err(|e| PipelineError::Internal(e.to_string()))?;
+    .await?;
     rec.response_mapping = mapping;
     answer
 }
@@ -372,7 +423,7 @@ fn inbound(
     headers.push(exchange_header(gw, service, &verified.consumer, &op.name));
     let envelope = envelope::build(version, &headers, &mapped.payload);
     let body_id = keep_consumer.then(|| verified.body_id.clone()).flatten();
-    let envelope = sign::outbound(&gw.security, envelope, body_id)?;
+    let envelope = sign::outbound(&gw.security, policy, envelope, body_id)?;
     let action = match &facts.mapping {
         Some(_) => envelope::root_name(&mapped.payload)
             .and_then(|root| service.contract.operation_by_root(&root))
@@ -438,6 +489,7 @@ fn answer(
             version,
             status,
             envelope: envelope::build(version, &[], &env.payload_document()),
+            signed: false,
         });
     }
     if !provider.status.is_success() {
@@ -455,5 +507,6 @@ fn answer(
         version,
         status: StatusCode::OK,
         envelope: envelope::build(version, &[], &mapped.payload),
+        signed: false,
     })
 }

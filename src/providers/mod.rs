@@ -241,6 +241,7 @@ pub fn exchange(
         soap_version: None,
         action: None,
         exchange_header: None,
+        security_header: false,
         body_root: None,
     };
     let (version, action) = match soap::version_of(content_type, soap_action) {
@@ -255,6 +256,7 @@ pub fn exchange(
     seen.action = action.clone();
     let answer = soap::parse(body, version, action).and_then(|req| {
         seen.exchange_header = req.exchange_header.clone();
+        seen.security_header = req.security_header;
         seen.body_root = Some(req.root.to_string());
         match handler {
             Some(h) => h(&req),

@@ -20,6 +20,8 @@ pub struct Received {
     pub action: Option<String>,
     /// The `lt:Exchange` header block, verbatim, when present.
     pub exchange_header: Option<String>,
+    /// A `wsse:Security` header arrived with it.
+    pub security_header: bool,
     /// The Body's root element in Clark notation, `{ns}local`, when the envelope was read.
     pub body_root: Option<String>,
 }
@@ -75,6 +77,7 @@ mod tests {
                 soap_version: None,
                 action: None,
                 exchange_header: None,
+                security_header: false,
                 body_root: None,
             });
         }

@@ -25,6 +25,8 @@ pub struct SoapRequest {
     pub action: Option<String>,
     /// The gateway's `lt:Exchange` header block as it arrived, when present.
     pub exchange_header: Option<String>,
+    /// A `wsse:Security` header block arrived (the gateway signed what it forwarded).
+    pub security_header: bool,
     /// The Body's child element as a standalone document (in-scope namespace
     /// declarations of Envelope and Body copied onto it).
     pub payload: String,
@@ -178,6 +180,7 @@ pub fn parse(
     let mut in_header = false;
     let mut in_body = false;
     let mut exchange_header = None;
+    let mut security_header = false;
     // (start offset, name end offset, own prefixes, qname, is Exchange header)
     let mut open: Option<(usize, usize, Vec<String>, QName, bool)> = None;
     let mut payload: Option<(String, QName)> = None;
@@ -252,6 +255,7 @@ pub fn parse(
                             ));
                         }
                         let exchange = in_header && qname.is(ns::LIENTHONG, "Exchange");
+                        security_header |= in_header && qname.is(ns::WSSE, "Security");
                         if in_body || exchange {
                             let name_end = start + 1 + e.name().as_ref().len();
                             let own = decls.into_iter().map(|(p, _)| p).collect();
@@ -303,6 +307,7 @@ pub fn parse(
         version,
         action,
         exchange_header,
+        security_header,
         payload,
         root,
     })

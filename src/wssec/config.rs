@@ -172,7 +172,7 @@ impl SecurityConfig {
 
 /// Per-service security policy (`[services.security]`). By default every request must carry
 /// a WS-Security signature over its Body and Timestamp by a trusted agency certificate.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ServicePolicy {
     /// Header blocks that must be present and covered by the caller's signature, in Clark
@@ -187,6 +187,25 @@ pub struct ServicePolicy {
     /// Accept calls without a WS-Security signature, taking the consumer from the
     /// `X-Lienthong-Consumer` HTTP header. Never for production: anyone can claim any agency.
     pub dangerous_accept_unsigned: bool,
+    /// Sign what is forwarded to the provider (default). Off only for a provider that
+    /// cannot take a WS-Security header at all; it then trusts the network, not the gateway.
+    pub sign_forwarded: bool,
+    /// Sign every answer returned to the consumer, faults included (default). Off only for
+    /// consumers that cannot process a Security header in answers (plain pass-through).
+    pub sign_answers: bool,
+}
+
+impl Default for ServicePolicy {
+    fn default() -> Self {
+        Self {
+            signed_headers: Vec::new(),
+            forward_consumer_security: false,
+            verify_provider_answer: false,
+            dangerous_accept_unsigned: false,
+            sign_forwarded: true,
+            sign_answers: true,
+        }
+    }
 }
 
 impl ServicePolicy {
