@@ -109,7 +109,10 @@ where
     T: Send + 'static,
 {
     if inline {
-        return Ok(work());
+        // As on the blocking pool, a panic becomes this exchange's Receiver fault (and its
+        // audit record) instead of tearing down the connection's task unrecorded.
+        return std::panic::catch_unwind(std::panic::AssertUnwindSafe(work))
+            .map_err(|_| PipelineError::Internal("a pipeline stage panicked".into()));
     }
     tokio::task::spawn_blocking(work)
         .await
