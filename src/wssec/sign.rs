@@ -177,13 +177,20 @@ impl Signer {
             cert = self.cert_b64,
             method = self.method.0,
         ));
+        // Where libxmlsec1's values go: each DigestValue in reference order, then the
+        // SignatureValue (see `splice_values`).
+        let mut holes = Vec::with_capacity(refs.len() + 1);
         for r in &refs {
             out.push_str(&format!(
-                r##"<ds:Reference URI="#{r}"><ds:Transforms><ds:Transform Algorithm="{EXC_C14N}"/></ds:Transforms><ds:DigestMethod Algorithm="{SHA256}"/><ds:DigestValue></ds:DigestValue></ds:Reference>"##
+                r##"<ds:Reference URI="#{r}"><ds:Transforms><ds:Transform Algorithm="{EXC_C14N}"/></ds:Transforms><ds:DigestMethod Algorithm="{SHA256}"/><ds:DigestValue>"##
             ));
+            holes.push(out.len());
+            out.push_str("</ds:DigestValue></ds:Reference>");
         }
+        out.push_str("</ds:SignedInfo><ds:SignatureValue>");
+        holes.push(out.len());
         out.push_str(&format!(
-            r##"</ds:SignedInfo><ds:SignatureValue></ds:SignatureValue><ds:KeyInfo><wsse:SecurityTokenReference><wsse:Reference URI="#{bst_id}" ValueType="{X509V3}"/></wsse:SecurityTokenReference></ds:KeyInfo></ds:Signature></wsse:Security>"##
+            r##"</ds:SignatureValue><ds:KeyInfo><wsse:SecurityTokenReference><wsse:Reference URI="#{bst_id}" ValueType="{X509V3}"/></wsse:SecurityTokenReference></ds:KeyInfo></ds:Signature></wsse:Security>"##
         ));
         let mut bytes = out.into_bytes();
         for h in &headers {
@@ -229,8 +236,43 @@ impl Signer {
         let mut ctx = DsigCtx::new(&[self.method.1], &[DigestAlg::Sha256]).map_err(fail)?;
         ctx.sign(signature, Key::from_pkey(&self.key).map_err(fail)?)
             .map_err(fail)?;
-        Ok(doc.to_bytes())
+        Ok(splice_values(&bytes, &holes, signature).unwrap_or_else(|| doc.to_bytes()))
     }
+}
+
+/// The signed message as the bytes the tree was parsed from, with the values libxmlsec1
+/// wrote into the tree (DigestValues, then SignatureValue) put into their empty elements.
+///
+/// Re-serialising the whole tree would cost about as much as parsing it. The result
+/// parses to the very tree that was signed: the rest of the bytes are unchanged and the
+/// values are base64 text, which needs no escaping. Anything else in a value (never
+/// written by libxmlsec1) returns `None`, and the caller serialises the tree instead.
+fn splice_values(bytes: &[u8], holes: &[usize], signature: dom::Elem<'_>) -> Option<Vec<u8>> {
+    let mut parts = signature.children();
+    let signed_info = parts.next()?;
+    let mut values: Vec<String> = signed_info
+        .children()
+        .filter(|r| r.is(ns::DS, "Reference"))
+        .map(|r| r.children().last().map(|d| d.text()))
+        .collect::<Option<_>>()?;
+    values.push(parts.next()?.text());
+    let plain = |v: &String| {
+        !v.is_empty()
+            && v.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'\n'))
+    };
+    if values.len() != holes.len() || !values.iter().all(plain) {
+        return None;
+    }
+    let mut out = Vec::with_capacity(bytes.len() + values.iter().map(String::len).sum::<usize>());
+    let mut at = 0;
+    for (hole, value) in holes.iter().zip(&values) {
+        out.extend_from_slice(&bytes[at..*hole]);
+        out.extend_from_slice(value.as_bytes());
+        at = *hole;
+    }
+    out.extend_from_slice(&bytes[at..]);
+    Some(out)
 }
 
 impl Signer {
@@ -313,4 +355,30 @@ pub fn insert_attributes(element: &[u8], attrs: &str) -> Vec<u8> {
     out.extend_from_slice(attrs.as_bytes());
     out.extend_from_slice(&element[name_end..]);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_spliced_only_when_plain_base64() {
+        let text = format!(
+            r#"<ds:Signature xmlns:ds="{}"><ds:SignedInfo><ds:Reference><ds:DigestValue>{{d}}</ds:DigestValue></ds:Reference></ds:SignedInfo><ds:SignatureValue>{{s}}</ds:SignatureValue></ds:Signature>"#,
+            ns::DS
+        );
+        let template = text.replace("{d}", "").replace("{s}", "");
+        let holes = [
+            template.find("</ds:DigestValue>").unwrap(),
+            template.find("</ds:SignatureValue>").unwrap(),
+        ];
+        let filled = text.replace("{d}", "q1w+/=").replace("{s}", "AB\nCD");
+        let doc = dom::parse(filled.as_bytes()).unwrap();
+        let out = splice_values(template.as_bytes(), &holes, doc.root().unwrap()).unwrap();
+        assert_eq!(out, filled.as_bytes());
+
+        let odd = text.replace("{d}", "a&lt;b").replace("{s}", "AB");
+        let doc = dom::parse(odd.as_bytes()).unwrap();
+        assert!(splice_values(template.as_bytes(), &holes, doc.root().unwrap()).is_none());
+    }
 }

@@ -37,10 +37,12 @@ fn unavailable(m: &str) -> WssError {
 
 /// Base64 with line breaks and spaces (as clients write it).
 pub fn decode_b64(text: &str) -> Option<Vec<u8>> {
-    let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    base64::engine::general_purpose::STANDARD
-        .decode(compact)
-        .ok()
+    let b64 = &base64::engine::general_purpose::STANDARD;
+    if !text.bytes().any(|b| b.is_ascii_whitespace()) {
+        return b64.decode(text).ok();
+    }
+    let compact: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+    b64.decode(compact).ok()
 }
 
 fn encoding_ok(e: Elem<'_>) -> bool {

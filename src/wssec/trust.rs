@@ -57,11 +57,12 @@ pub struct TrustStore {
     store: X509Store,
     registered: Vec<Registered>,
     codes: Vec<AgencyCode>,
-    /// Certificates that passed [`TrustStore::validate`] recently, by SHA-256 of their DER:
-    /// parsing (~100 µs with OpenSSL 3, pitfall 7) and path validation are skipped for
-    /// repeat callers. Successes only; an entry lives at most [`CACHE_TTL`] and never past
-    /// the certificate's notAfter.
-    cache: Mutex<HashMap<[u8; 32], Cached>>,
+    /// Certificates that passed [`TrustStore::validate`] recently, by their exact DER
+    /// bytes: parsing (~100 µs with OpenSSL 3, pitfall 7) and path validation are skipped
+    /// for repeat callers, never the signature check. Successes only; an entry lives at
+    /// most [`CACHE_TTL`], never past the certificate's notAfter, and never past this
+    /// store (a reload builds a new one, so new CAs and CRLs apply at once).
+    cache: Mutex<HashMap<Box<[u8]>, Cached>>,
 }
 
 struct Cached {
@@ -256,26 +257,26 @@ impl TrustStore {
     /// The certificate of a token, validated (through the cache) with its identity.
     pub fn check(&self, token: super::token::Token) -> Result<(X509, CertIdentity), WssError> {
         use super::token::Token;
-        let der = match &token {
-            Token::Der(d) => d.clone(),
-            Token::Registered(c) => c
-                .to_der()
-                .map_err(|e| WssError::InvalidSecurityToken(e.to_string()))?,
+        let (der, registered) = match token {
+            Token::Der(d) => (d, None),
+            Token::Registered(c) => (
+                c.to_der()
+                    .map_err(|e| WssError::InvalidSecurityToken(e.to_string()))?,
+                Some(c),
+            ),
         };
-        let key: [u8; 32] =
-            sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(&der)).into();
         let now = Instant::now();
         {
             let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some(c) = cache.get(&key) {
+            if let Some(c) = cache.get(der.as_slice()) {
                 if c.until > now {
                     return Ok((c.cert.clone(), c.identity.clone()));
                 }
             }
         }
-        let cert = match token {
-            Token::Registered(c) => c,
-            Token::Der(d) => X509::from_der(&d).map_err(|_| {
+        let cert = match registered {
+            Some(c) => c,
+            None => X509::from_der(&der).map_err(|_| {
                 WssError::InvalidSecurityToken("the token is not an X.509 certificate".into())
             })?,
         };
@@ -289,7 +290,7 @@ impl TrustStore {
             cache.clear();
         }
         cache.insert(
-            key,
+            der.into_boxed_slice(),
             Cached {
                 cert: cert.clone(),
                 identity: identity.clone(),
