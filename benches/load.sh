@@ -10,6 +10,8 @@
 #                                                     generator and providers on core 1, next
 #                                                     to `openssl speed rsa2048` on core 0
 #   AUDIT_MESSAGES=hash-only benches/load.sh ...      the same with digests only in the audit store
+#   KEYS=p256 benches/load.sh signed ...              gateway and agency keys ECDSA P-256 instead of
+#                                                     RSA-2048 (beside `openssl speed ecdsap256`)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MODE=${1:-plain}
@@ -51,7 +53,8 @@ if mode == "plain":
     text = blocks[0] + "".join("[[services]]" + b.rstrip() + "\n[services.security]\ndangerous_accept_unsigned = true\nsign_forwarded = false\nsign_answers = false\n\n" for b in blocks[1:])
 pathlib.Path(work, "gateway.toml").write_text(text)
 PY
-$BIN pki init --config "$WORK/gateway.toml" --data-dir "$WORK/data" >/dev/null 2>&1
+KEYS=${KEYS:-rsa2048}
+$BIN pki init --key-type "$KEYS" --config "$WORK/gateway.toml" --data-dir "$WORK/data" >/dev/null 2>&1
 RUST_LOG=warn $PIN_GW $BIN serve --config "$WORK/gateway.toml" --data-dir "$WORK/data" --listen 127.0.0.1:0 >"$WORK/gw.out" 2>"$WORK/gw.log" &
 GATEWAY=$(wait_addr "$WORK/gw.out" "listening on")
 GW_PID=$!
@@ -73,8 +76,13 @@ if [ "$MODE" = plain ]; then
   $LOADGEN --url "http://$GATEWAY/services/ho-tich" --consumer 000.00.00.H38 --requests "$REQUESTS" --connections "$CONNS"
   report_cpu "$CPU0"
 else
-  echo "== openssl speed rsa2048 on the gateway's core"
-  $PIN_GW openssl speed -seconds 5 rsa2048 2>/dev/null | grep -E '^rsa 2048|sign/s' | tail -2
+  if [ "$KEYS" = p256 ]; then
+    echo "== openssl speed ecdsap256 on the gateway's core"
+    $PIN_GW openssl speed -seconds 5 ecdsap256 2>/dev/null | grep -E 'nistp256|sign/s' | tail -2
+  else
+    echo "== openssl speed rsa2048 on the gateway's core"
+    $PIN_GW openssl speed -seconds 5 rsa2048 2>/dev/null | grep -E '^rsa 2048|sign/s' | tail -2
+  fi
   echo "== signed exchanges through the gateway (gateway on core 0)"
   CPU0=$(cpu_secs)
   $PIN_LOAD $LOADGEN --url "http://$GATEWAY/services/ho-tich" --sign-as 000.00.00.H38 --data-dir "$WORK/data" \

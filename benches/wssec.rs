@@ -30,7 +30,14 @@ fn setup() -> Setup {
     let path = dir.path().join("gateway.toml");
     std::fs::write(&path, &text).unwrap();
     let config = Config::parse(&path, &text).unwrap();
-    pki::init(dir.path(), "bench", &config.agencies, false).unwrap();
+    pki::init(
+        dir.path(),
+        "bench",
+        &config.agencies,
+        false,
+        Default::default(),
+    )
+    .unwrap();
     let engine = Engine::load(&config, dir.path()).unwrap();
     let ca = openssl::x509::X509::from_pem(&std::fs::read(dir.path().join("pki/ca.crt")).unwrap())
         .unwrap();

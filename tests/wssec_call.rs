@@ -256,3 +256,43 @@ fn pki_init_is_idempotent_and_warns() {
         assert!(f.path(&format!("pki/agencies/{code}.crt")).exists());
     }
 }
+
+#[test]
+fn pki_init_with_p256_keys_signs_and_verifies_with_ecdsa() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = Fixture {
+        config: Fixture::config_in(dir.path(), ""),
+        dir,
+    };
+    let out = lienthong(&f, &["pki", "init", "--key-type", "p256"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let key = std::fs::read(f.path("pki/gateway.key")).unwrap();
+    let key = openssl::pkey::PKey::private_key_from_pem(&key).unwrap();
+    assert_eq!(key.id(), openssl::pkey::Id::EC);
+
+    let file = f.path("req.xml");
+    std::fs::write(&file, request(SoapVersion::V11, PAYLOAD)).unwrap();
+    let out = lienthong(
+        &f,
+        &["wss", "sign", "--as", CONSUMER, &file.display().to_string()],
+    );
+    assert!(out.status.success());
+    assert!(
+        s(&out.stdout).contains("xmldsig-more#ecdsa-sha256"),
+        "{}",
+        s(&out.stdout)
+    );
+    let signed = f.path("signed.xml");
+    std::fs::write(&signed, &out.stdout).unwrap();
+    let out = lienthong(&f, &["wss", "verify", &signed.display().to_string()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(s(&out.stdout).contains(CONSUMER));
+}

@@ -17,9 +17,14 @@ pub fn run(common: &Common, args: &ServeArgs) -> anyhow::Result<i32> {
     // on first start (existing keys are kept).
     let data_dir = common.data_dir(&config);
     if !crate::wssec::default_key(&data_dir).exists() {
-        let report =
-            crate::wssec::pki::init(&data_dir, &config.gateway.node_id, &config.agencies, false)
-                .map_err(|e| anyhow::anyhow!("cannot create the development PKI: {e}"))?;
+        let report = crate::wssec::pki::init(
+            &data_dir,
+            &config.gateway.node_id,
+            &config.agencies,
+            false,
+            Default::default(),
+        )
+        .map_err(|e| anyhow::anyhow!("cannot create the development PKI: {e}"))?;
         eprintln!("lienthong demo: {}", crate::wssec::pki::WARNING);
         eprintln!(
             "  created {} certificate(s) under {}",

@@ -14,15 +14,36 @@ pub enum PkiCommand {
         /// Replace existing keys and certificates.
         #[arg(long)]
         force: bool,
+        /// Type of the new gateway and agency keys (the CA is RSA-2048).
+        #[arg(long, value_enum, default_value_t = KeyArg::Rsa2048)]
+        key_type: KeyArg,
     },
 }
 
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum KeyArg {
+    #[value(name = "rsa2048")]
+    Rsa2048,
+    #[value(name = "p256")]
+    P256,
+}
+
 pub fn run(common: &Common, cmd: PkiCommand) -> anyhow::Result<i32> {
-    let PkiCommand::Init { force } = cmd;
+    let PkiCommand::Init { force, key_type } = cmd;
+    let keys = match key_type {
+        KeyArg::Rsa2048 => pki::KeyType::Rsa2048,
+        KeyArg::P256 => pki::KeyType::P256,
+    };
     let config = Config::load(&common.config).map_err(|p| anyhow::anyhow!("{p}"))?;
     let data_dir = common.data_dir(&config);
-    let report = pki::init(&data_dir, &config.gateway.node_id, &config.agencies, force)
-        .map_err(|e| anyhow::anyhow!("cannot create the development PKI: {e}"))?;
+    let report = pki::init(
+        &data_dir,
+        &config.gateway.node_id,
+        &config.agencies,
+        force,
+        keys,
+    )
+    .map_err(|e| anyhow::anyhow!("cannot create the development PKI: {e}"))?;
     eprintln!("!!! {} !!!", pki::WARNING);
     for p in &report.created {
         println!("created {}", p.display());

@@ -62,8 +62,29 @@ fn name(cn: &str, o: &str, serial: Option<&str>) -> Result<X509Name> {
     Ok(b.build())
 }
 
+/// Key type of the development gateway and agency keys (the CA is always RSA-2048).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum KeyType {
+    /// RSA-2048: what every WS-Security stack can check.
+    #[default]
+    Rsa2048,
+    /// ECDSA P-256: a third of the signing cost; older Java stacks cannot check it.
+    P256,
+}
+
 fn new_key() -> Result<PKey<Private>> {
-    PKey::from_rsa(Rsa::generate(2048).map_err(e)?).map_err(e)
+    new_key_of(KeyType::Rsa2048)
+}
+
+fn new_key_of(kind: KeyType) -> Result<PKey<Private>> {
+    match kind {
+        KeyType::Rsa2048 => PKey::from_rsa(Rsa::generate(2048).map_err(e)?).map_err(e),
+        KeyType::P256 => {
+            let group = openssl::ec::EcGroup::from_curve_name(openssl::nid::Nid::X9_62_PRIME256V1)
+                .map_err(e)?;
+            PKey::from_ec_key(openssl::ec::EcKey::generate(&group).map_err(e)?).map_err(e)
+        }
+    }
 }
 
 fn serial() -> Result<openssl::asn1::Asn1Integer> {
@@ -182,7 +203,18 @@ pub fn issue_leaf(
     ca: (&X509, &PKey<Private>),
     validity: (i64, i64),
 ) -> Result<(X509, PKey<Private>)> {
-    let key = new_key()?;
+    issue_leaf_of(KeyType::Rsa2048, cn, org, serial_number, ca, validity)
+}
+
+fn issue_leaf_of(
+    kind: KeyType,
+    cn: &str,
+    org: &str,
+    serial_number: Option<&str>,
+    ca: (&X509, &PKey<Private>),
+    validity: (i64, i64),
+) -> Result<(X509, PKey<Private>)> {
+    let key = new_key_of(kind)?;
     let cert = issue_for(&key, cn, org, serial_number, ca, validity)?;
     Ok((cert, key))
 }
@@ -212,7 +244,14 @@ pub fn new_ca(cn: &str) -> Result<(X509, PKey<Private>)> {
 }
 
 /// Creates what is missing of the development PKI; existing files are kept unless `force`.
-pub fn init(data_dir: &Path, node: &str, agencies: &[Agency], force: bool) -> Result<Report> {
+/// New gateway and agency keys are of type `keys`.
+pub fn init(
+    data_dir: &Path,
+    node: &str,
+    agencies: &[Agency],
+    force: bool,
+    keys: KeyType,
+) -> Result<Report> {
     let dir = pki_dir(data_dir);
     let mut report = Report::default();
     let (ca_crt, ca_key) = (dir.join("ca.crt"), dir.join("ca.key"));
@@ -231,7 +270,7 @@ pub fn init(data_dir: &Path, node: &str, agencies: &[Agency], force: bool) -> Re
             report.kept.push(crt);
             return Ok(());
         }
-        let (c, k) = issue_leaf(cn, org, sn, (&ca.0, &ca.1), LEAF_VALIDITY)?;
+        let (c, k) = issue_leaf_of(keys, cn, org, sn, (&ca.0, &ca.1), LEAF_VALIDITY)?;
         write(&crt, &c.to_pem().map_err(e)?)?;
         write_private(&key, &k)?;
         report.created.push(crt);

@@ -39,7 +39,14 @@ impl Fixture {
     pub fn new(security: &str) -> Fixture {
         let dir = tempfile::tempdir().unwrap();
         let config = Self::config_in(dir.path(), security);
-        pki::init(dir.path(), "test", &config.agencies, false).unwrap();
+        pki::init(
+            dir.path(),
+            "test",
+            &config.agencies,
+            false,
+            Default::default(),
+        )
+        .unwrap();
         Fixture { dir, config }
     }
 
