@@ -278,6 +278,8 @@ async fn queries(args: &[String]) {
             }
             Conn::Pg(c) => c.batch_execute(&sql).unwrap(),
         }
+        // The writer keeps the per-day counts; rows generated in SQL need them computed.
+        lienthong::audit::daily::rebuild(&mut conn).unwrap();
         println!("generated {rows} rows in {:.1?}", t.elapsed());
     }
     let mid_day = "2025-07-15";

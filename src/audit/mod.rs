@@ -9,12 +9,14 @@
 //! - [`backend`]: SQLite / PostgreSQL connections and embedded migrations.
 //! - [`schema`], [`row`]: tables and the stored form of a record.
 //! - [`chain`]: canonical encoding and the SHA-256 chain; [`seal`]: signed chain heads.
+//! - [`daily`]: per-day counts kept beside the records for the chart.
 //! - [`query`]: filters and pagination; [`export`]: CSV / JSON Lines.
 //! - [`verify`]: recompute and report the first break; [`archive`]: retention.
 
 pub mod archive;
 pub mod backend;
 pub mod chain;
+pub mod daily;
 pub mod export;
 
 pub mod postgres;

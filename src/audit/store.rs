@@ -19,6 +19,7 @@ use tokio::sync::oneshot;
 
 use super::backend::{store, with_conn, Conn, StoreUrl};
 use super::chain;
+use super::daily;
 use super::row::{Record, Row};
 use super::schema::{audit_archives, audit_messages, audit_records, audit_seals};
 use super::seal::{Seal, SealKey};
@@ -288,20 +289,38 @@ impl Writer {
         }
         let messages: Vec<_> = recs.iter().flat_map(Record::message_rows).collect();
         let rows: Vec<&Row> = recs.iter().map(|r| &r.row).collect();
-        // PostgreSQL allows 65,535 bind parameters per statement: 30 columns * 1,000 fits.
-        with_conn!(conn, |c| c.transaction(|c| {
-            for chunk in rows.chunks(1000) {
-                diesel::insert_into(audit_records::table)
-                    .values(chunk.to_vec())
+        let daily = daily::of(rows.iter().copied());
+        match conn {
+            // COPY streams the rows in PostgreSQL's binary format: no SQL text of thousands
+            // of parameters to parse and plan per batch, which was most of the server's work.
+            Conn::Pg(c) => c.transaction(|c| {
+                diesel::copy_from(audit_records::table)
+                    .from_insertable(rows)
                     .execute(c)?;
-            }
-            for chunk in messages.chunks(1000) {
-                diesel::insert_into(audit_messages::table)
-                    .values(chunk)
-                    .execute(c)?;
-            }
-            Ok::<_, diesel::result::Error>(())
-        }))
+                if !messages.is_empty() {
+                    diesel::copy_from(audit_messages::table)
+                        .from_insertable(messages)
+                        .execute(c)?;
+                }
+                daily::add!(c, &daily)?;
+                Ok::<_, diesel::result::Error>(())
+            }),
+            // SQLite allows 32,766 bind parameters per statement: 30 columns * 1,000 fits.
+            Conn::Sqlite(c) => c.transaction(|c| {
+                for chunk in rows.chunks(1000) {
+                    diesel::insert_into(audit_records::table)
+                        .values(chunk.to_vec())
+                        .execute(c)?;
+                }
+                for chunk in messages.chunks(1000) {
+                    diesel::insert_into(audit_messages::table)
+                        .values(chunk)
+                        .execute(c)?;
+                }
+                daily::add!(c, &daily)?;
+                Ok::<_, diesel::result::Error>(())
+            }),
+        }
         .map_err(store)
     }
 
