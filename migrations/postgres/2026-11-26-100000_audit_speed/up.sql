@@ -6,10 +6,17 @@ DROP INDEX audit_records_node_seq;
 
 -- Message bodies are XML that compresses well; lz4 does it several times faster than the
 -- default pglz, which was the largest single cost of a write with full messages. Needs
--- PostgreSQL 14 built with lz4 (Debian's is); elsewhere the default is kept.
+-- PostgreSQL 14 built with lz4 (Debian's is); elsewhere the default is kept. Partitions made
+-- later take the parent's setting; existing ones need their own.
 DO $$
+DECLARE
+    part REGCLASS;
 BEGIN
     EXECUTE 'ALTER TABLE audit_messages ALTER COLUMN body SET COMPRESSION lz4';
+    FOR part IN SELECT inhrelid::regclass FROM pg_inherits
+                WHERE inhparent = 'audit_messages'::regclass LOOP
+        EXECUTE format('ALTER TABLE %s ALTER COLUMN body SET COMPRESSION lz4', part);
+    END LOOP;
 EXCEPTION WHEN others THEN
     RAISE NOTICE 'audit_messages.body keeps the default compression: %', SQLERRM;
 END $$;
