@@ -305,16 +305,17 @@ impl Writer {
                 daily::add!(c, &daily)?;
                 Ok::<_, diesel::result::Error>(())
             }),
-            // SQLite allows 32,766 bind parameters per statement: 30 columns * 1,000 fits.
+            // One prepared statement per table, reused for every row: SQLite runs it without
+            // the parsing a multi-row statement (different for each batch size) would need.
             Conn::Sqlite(c) => c.transaction(|c| {
-                for chunk in rows.chunks(1000) {
+                for r in &rows {
                     diesel::insert_into(audit_records::table)
-                        .values(chunk.to_vec())
+                        .values(*r)
                         .execute(c)?;
                 }
-                for chunk in messages.chunks(1000) {
+                for m in &messages {
                     diesel::insert_into(audit_messages::table)
-                        .values(chunk)
+                        .values(m)
                         .execute(c)?;
                 }
                 daily::add!(c, &daily)?;
