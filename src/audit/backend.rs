@@ -158,6 +158,16 @@ impl Conn {
         self.migrate().map(|_| ())
     }
 
+    /// Commits acknowledged before they reach stable storage (`[audit] durable_commits =
+    /// false`), for this connection only: the writer's, never the readers'.
+    pub fn relax_commits(&mut self) -> Result<(), AuditError> {
+        match self {
+            Conn::Sqlite(c) => c.batch_execute("PRAGMA synchronous = NORMAL"),
+            Conn::Pg(c) => c.batch_execute("SET synchronous_commit = off"),
+        }
+        .map_err(store)
+    }
+
     pub fn is_postgres(&self) -> bool {
         matches!(self, Conn::Pg(_))
     }

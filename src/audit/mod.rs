@@ -78,6 +78,13 @@ pub struct AuditConfig {
     pub seal_every_seconds: u64,
     /// Most records committed in one transaction.
     pub batch_max: usize,
+    /// true (default): a record is on stable storage before its exchange is answered
+    /// (SQLite `synchronous=FULL`, PostgreSQL `synchronous_commit=on`), so even a power cut
+    /// loses no answered exchange. false trades that for speed on the writer's connection
+    /// (SQLite `synchronous=NORMAL`, PostgreSQL `synchronous_commit=off`): a crash of the
+    /// gateway still loses nothing, but a power cut or an operating-system (or PostgreSQL
+    /// server) crash may lose the last answered exchanges. See docs/AUDIT.md.
+    pub durable_commits: bool,
     /// PEM private key seals are signed with (RSA or EC). Default: `DATA_DIR/audit-seal.key`,
     /// generated at first start. Relative paths are against the data directory.
     pub seal_key: Option<PathBuf>,
@@ -121,6 +128,7 @@ impl Default for AuditConfig {
             seal_every_records: 1000,
             seal_every_seconds: 60,
             batch_max: 512,
+            durable_commits: true,
             seal_key: None,
             api_listen: None,
             api_tls_cert: None,
