@@ -4,6 +4,7 @@
 //! # records/s through AuditLog::record under concurrent load (batching writer)
 //! cargo bench --bench audit_load -- write --url /tmp/a.db --tasks 256 --records 100000
 //! cargo bench --bench audit_load -- write --url postgres://postgres@127.0.0.1/test --tasks 256 --records 100000
+//! #   also: --messages hash-only, --message-bytes N, --fast-commits ([audit] durable_commits = false)
 //! # p95 of the auditor's common queries on a large generated store, with query plans
 //! cargo bench --bench audit_load -- query --url /tmp/big.db --rows 1000000
 //! ```
@@ -93,6 +94,7 @@ async fn write(args: &[String]) {
         } else {
             lienthong::audit::MessagePolicy::Full
         },
+        durable_commits: !args.iter().any(|a| a == "--fast-commits"),
         ..AuditConfig::default()
     };
     let log = Arc::new(AuditLog::open(&url, "bench", &cfg, SealKey::generate().unwrap()).unwrap());
@@ -125,11 +127,16 @@ async fn write(args: &[String]) {
     log.shutdown().await.unwrap();
     println!(
         "write {}: {total} records, {tasks} concurrent callers, messages {policy} ({msg} B x 4): \
-         {:.0} records/s; record() latency p50 {:?} p99 {:?}",
+         {:.0} records/s; record() latency p50 {:?} p99 {:?}{}",
         StoreUrl::parse(&base).redacted(),
         total as f64 / secs,
         percentile(&mut lat, 0.5),
-        percentile(&mut lat, 0.99)
+        percentile(&mut lat, 0.99),
+        if cfg.durable_commits {
+            ""
+        } else {
+            " (durable_commits = false)"
+        }
     );
     cleanup(&base, schema);
 }
@@ -278,6 +285,8 @@ async fn queries(args: &[String]) {
             }
             Conn::Pg(c) => c.batch_execute(&sql).unwrap(),
         }
+        // The writer keeps the per-day counts; rows generated in SQL need them computed.
+        lienthong::audit::daily::rebuild(&mut conn).unwrap();
         println!("generated {rows} rows in {:.1?}", t.elapsed());
     }
     let mid_day = "2025-07-15";
@@ -350,6 +359,9 @@ async fn queries(args: &[String]) {
         ("one day", format!("SELECT * FROM audit_records WHERE received_at >= '{mid_day} 00:00:00' AND received_at < '2025-07-16 00:00:00' ORDER BY received_at DESC, id DESC LIMIT 51")),
         ("one agency (either side), one day", format!("SELECT * FROM audit_records WHERE received_at >= '{mid_day} 00:00:00' AND received_at < '2025-07-16 00:00:00' AND (consumer = '000.00.13.H38' OR provider = '000.00.13.H38') ORDER BY received_at DESC, id DESC LIMIT 51")),
         ("by id", format!("SELECT * FROM audit_records WHERE id = '{id_lookup}'")),
+        // What query::count and query::stats send for whole days (audit_daily).
+        ("count: one consumer, one month", format!("SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) AS n FROM audit_daily WHERE day >= '{mid_month}' AND day < '2025-08-01' AND consumer = '000.00.21.H38'")),
+        ("chart: per day x consumer, one month", format!("SELECT day, NULLIF(consumer, '') AS consumer, CAST(SUM(n) AS BIGINT) AS n FROM audit_daily WHERE day >= '{mid_month}' AND day < '2025-08-01' GROUP BY 1, 2 ORDER BY 1, 2 LIMIT 5000")),
     ];
     for (name, sql) in plans {
         println!("  -- {name}");

@@ -205,12 +205,12 @@ fn listed_certificate_or_token_over_https_and_nobody_else() {
     plain
         .set_read_timeout(Some(Duration::from_secs(30)))
         .unwrap();
-    write!(
+    // The listener may already have dropped the connection (reset): that too is "nothing".
+    let _ = write!(
         plain,
         "GET /audit/api/exchanges HTTP/1.1\r\nHost: {api}\r\nAuthorization: Bearer {TOKEN}\r\n\
          Connection: close\r\n\r\n"
-    )
-    .unwrap();
+    );
     let mut raw = Vec::new();
     let _ = std::io::Read::read_to_end(&mut plain, &mut raw);
     assert!(

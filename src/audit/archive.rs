@@ -31,7 +31,9 @@ use super::backend::{store, with_conn, Conn};
 use super::chain;
 use super::query;
 use super::row::{Record, Row, KINDS};
-use super::schema::{audit_archives, audit_messages, audit_records as ar, audit_seals};
+use super::schema::{
+    audit_archives, audit_daily, audit_messages, audit_records as ar, audit_seals,
+};
 use super::seal::{self, Seal, SealKey};
 use super::verify;
 use super::AuditError;
@@ -165,6 +167,12 @@ pub fn archive(
             created_at: now,
         })
         .collect();
+    // The chart's counts lose what is removed. Read before the transaction: records up to
+    // a cut never change.
+    let mut minus = Vec::new();
+    for cut in &cuts {
+        minus.extend(super::daily::removed(conn, &cut.node_id, cut.last_seq)?);
+    }
     // The archive row first: the delete triggers allow only what an archive covers.
     with_conn!(conn, |c| c.transaction(|c| {
         diesel::insert_into(audit_archives::table)
@@ -190,6 +198,8 @@ pub fn archive(
             )
             .execute(c)?;
         }
+        super::daily::add!(c, &minus)?;
+        diesel::delete(audit_daily::table.filter(audit_daily::n.le(0))).execute(c)?;
         Ok::<_, diesel::result::Error>(())
     }))
     .map_err(|e| {

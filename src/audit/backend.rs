@@ -81,10 +81,13 @@ impl Conn {
                     .map_err(|e| AuditError::Unavailable(e.to_string()))?;
                 // WAL: readers (the auditor's CLI and API) never block the writer; with
                 // synchronous=FULL a committed transaction survives power loss, not only a
-                // killed process.
+                // killed process. 16 KiB pages (taken only when the file is created): a 2 KiB
+                // message no longer fills a 4 KiB page alone, which halves the bytes written
+                // and doubled the records/s with full messages (docs/AUDIT.md).
                 c.batch_execute(
-                    "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
-                     PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+                    "PRAGMA busy_timeout = 10000; PRAGMA page_size = 16384; \
+                     PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                     PRAGMA foreign_keys = ON;",
                 )
                 .map_err(store)?;
                 Ok(Conn::Sqlite(c))
@@ -153,6 +156,16 @@ impl Conn {
             return Ok(());
         }
         self.migrate().map(|_| ())
+    }
+
+    /// Commits acknowledged before they reach stable storage (`[audit] durable_commits =
+    /// false`), for this connection only: the writer's, never the readers'.
+    pub fn relax_commits(&mut self) -> Result<(), AuditError> {
+        match self {
+            Conn::Sqlite(c) => c.batch_execute("PRAGMA synchronous = NORMAL"),
+            Conn::Pg(c) => c.batch_execute("SET synchronous_commit = off"),
+        }
+        .map_err(store)
     }
 
     pub fn is_postgres(&self) -> bool {

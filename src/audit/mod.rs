@@ -9,12 +9,14 @@
 //! - [`backend`]: SQLite / PostgreSQL connections and embedded migrations.
 //! - [`schema`], [`row`]: tables and the stored form of a record.
 //! - [`chain`]: canonical encoding and the SHA-256 chain; [`seal`]: signed chain heads.
+//! - [`daily`]: per-day counts kept beside the records for the chart.
 //! - [`query`]: filters and pagination; [`export`]: CSV / JSON Lines.
 //! - [`verify`]: recompute and report the first break; [`archive`]: retention.
 
 pub mod archive;
 pub mod backend;
 pub mod chain;
+pub mod daily;
 pub mod export;
 
 pub mod postgres;
@@ -76,6 +78,13 @@ pub struct AuditConfig {
     pub seal_every_seconds: u64,
     /// Most records committed in one transaction.
     pub batch_max: usize,
+    /// true (default): a record is on stable storage before its exchange is answered
+    /// (SQLite `synchronous=FULL`, PostgreSQL `synchronous_commit=on`), so even a power cut
+    /// loses no answered exchange. false trades that for speed on the writer's connection
+    /// (SQLite `synchronous=NORMAL`, PostgreSQL `synchronous_commit=off`): a crash of the
+    /// gateway still loses nothing, but a power cut or an operating-system (or PostgreSQL
+    /// server) crash may lose the last answered exchanges. See docs/AUDIT.md.
+    pub durable_commits: bool,
     /// PEM private key seals are signed with (RSA or EC). Default: `DATA_DIR/audit-seal.key`,
     /// generated at first start. Relative paths are against the data directory.
     pub seal_key: Option<PathBuf>,
@@ -119,6 +128,7 @@ impl Default for AuditConfig {
             seal_every_records: 1000,
             seal_every_seconds: 60,
             batch_max: 512,
+            durable_commits: true,
             seal_key: None,
             api_listen: None,
             api_tls_cert: None,

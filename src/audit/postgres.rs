@@ -29,6 +29,7 @@ pub fn grant(
             "GRANT USAGE ON SCHEMA {s} TO {g};
              GRANT SELECT, INSERT ON audit_records, audit_messages, audit_seals TO {g};
              GRANT SELECT ON audit_archives, __diesel_schema_migrations TO {g};
+             GRANT SELECT, INSERT, UPDATE ON audit_daily TO {g};
              GRANT EXECUTE ON FUNCTION audit_ensure_partition(TIMESTAMP) TO {g};",
             s = "CURRENT_SCHEMA"
         )
@@ -42,7 +43,7 @@ pub fn grant(
         sql += &format!(
             "GRANT USAGE ON SCHEMA {s} TO {a};
              GRANT SELECT ON audit_records, audit_messages, audit_seals, audit_archives,
-                 __diesel_schema_migrations TO {a};",
+                 audit_daily, __diesel_schema_migrations TO {a};",
             s = current_schema(c)?
         );
     }

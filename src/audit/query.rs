@@ -352,8 +352,23 @@ pub fn by_id(conn: &mut Conn, id: &str) -> Result<Vec<Record>, AuditError> {
     with_bodies(conn, rows)
 }
 
-/// Number of records matching `f`.
+/// Number of records matching `f`: from the per-day counts when the filter allows it (see
+/// [`Sql::new`]), else by counting the records.
 pub fn count(conn: &mut Conn, f: &Filter) -> Result<i64, AuditError> {
+    let q = Sql::new(f, conn.is_postgres());
+    if q.daily {
+        #[derive(QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let sql = format!(
+            "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) AS n FROM audit_daily {}",
+            q.where_clause()
+        );
+        let rows: Vec<N> = q.load(conn, sql)?;
+        return Ok(rows.first().map_or(0, |r| r.n));
+    }
     with_conn!(conn, |c| filtered!(ar::table.into_boxed(), f)
         .count()
         .get_result(c))
@@ -368,11 +383,120 @@ pub struct DayCount {
     pub count: i64,
 }
 
+enum Bind {
+    T(String),
+    Ts(NaiveDateTime),
+}
+
+/// A [`Filter`] rendered as SQL conditions with bound parameters, over `audit_daily` when
+/// every condition is one of its columns and the time range falls on UTC midnights (whole
+/// days, as the page and the CLI's dates give), else over `audit_records`.
+struct Sql {
+    pg: bool,
+    daily: bool,
+    conds: Vec<String>,
+    binds: Vec<Bind>,
+}
+
+impl Sql {
+    fn new(f: &Filter, pg: bool) -> Sql {
+        let whole_day = |t: &Option<NaiveDateTime>| t.is_none_or(|t| t.time() == NaiveTime::MIN);
+        let mut q = Sql {
+            pg,
+            daily: f.text.is_none() && whole_day(&f.from) && whole_day(&f.to),
+            conds: Vec::new(),
+            binds: Vec::new(),
+        };
+        // Whole days compare as dates with the `day` column (`to` is exclusive either way).
+        let col = if q.daily { "day" } else { "received_at" };
+        for (t, op) in [(f.from, ">="), (f.to, "<")] {
+            if let Some(t) = t {
+                let b = if q.daily {
+                    Bind::T(t.format("%Y-%m-%d").to_string())
+                } else {
+                    Bind::Ts(t)
+                };
+                q.push(&format!("{col} {op} ?"), vec![b]);
+            }
+        }
+        for (col, v) in [
+            ("consumer", &f.consumer),
+            ("provider", &f.provider),
+            ("service", &f.service),
+            ("operation", &f.operation),
+            ("outcome", &f.outcome),
+            ("fault_code", &f.fault),
+            ("node_id", &f.node),
+        ] {
+            if let Some(v) = v {
+                q.push(&format!("{col} = ?"), vec![Bind::T(v.clone())]);
+            }
+        }
+        if let Some(v) = &f.agency {
+            q.push(
+                "(consumer = ? OR provider = ?)",
+                vec![Bind::T(v.clone()), Bind::T(v.clone())],
+            );
+        }
+        if let Some(v) = &f.text {
+            let pat = format!("%{}%", like_escape(v));
+            q.push(
+                "(id LIKE ? ESCAPE '\\' OR consumer_cert LIKE ? ESCAPE '\\')",
+                vec![Bind::T(pat.clone()), Bind::T(pat)],
+            );
+        }
+        q
+    }
+
+    /// Appends `cond`, its `?` numbered for PostgreSQL, with one value per `?`.
+    fn push(&mut self, cond: &str, values: Vec<Bind>) {
+        let mut c = String::new();
+        for (i, part) in cond.split('?').enumerate() {
+            if i > 0 {
+                c += &if self.pg {
+                    format!("${}", self.binds.len() + i)
+                } else {
+                    "?".to_string()
+                };
+            }
+            c += part;
+        }
+        self.binds.extend(values);
+        self.conds.push(c);
+    }
+
+    fn where_clause(&self) -> String {
+        if self.conds.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", self.conds.join(" AND "))
+        }
+    }
+
+    fn load<T>(self, conn: &mut Conn, sql: String) -> Result<Vec<T>, AuditError>
+    where
+        T: QueryableByName<diesel::pg::Pg> + QueryableByName<diesel::sqlite::Sqlite> + 'static,
+    {
+        use diesel::sql_types::{Text, Timestamp};
+        with_conn!(conn, |c| {
+            let mut q = diesel::sql_query(sql.clone()).into_boxed();
+            for b in &self.binds {
+                q = match b {
+                    Bind::T(s) => q.bind::<Text, _>(s.clone()),
+                    Bind::Ts(t) => q.bind::<Timestamp, _>(*t),
+                };
+            }
+            q.load(c)
+        })
+        .map_err(store)
+    }
+}
+
 /// Counts per (UTC day, consumer) of the records matching `f`, oldest day first; at most
 /// `max_rows` groups. Written as SQL (the filter rendered with bound parameters) because
 /// diesel's boxed queries do not take a GROUP BY over expressions.
 pub fn stats(conn: &mut Conn, f: &Filter, max_rows: i64) -> Result<Vec<DayCount>, AuditError> {
-    use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
+    use diesel::sql_types::{BigInt, Nullable, Text};
     #[derive(QueryableByName)]
     struct G {
         #[diesel(sql_type = Text)]
@@ -382,91 +506,34 @@ pub fn stats(conn: &mut Conn, f: &Filter, max_rows: i64) -> Result<Vec<DayCount>
         #[diesel(sql_type = BigInt)]
         n: i64,
     }
-    enum Bind {
-        T(String),
-        Ts(NaiveDateTime),
-    }
-    let pg = conn.is_postgres();
-    let mut conds: Vec<String> = Vec::new();
-    let mut binds: Vec<Bind> = Vec::new();
-    let mut push = |cond: &str, b: Vec<Bind>| {
-        let mut c = String::new();
-        for part in cond.split('?').enumerate() {
-            if part.0 > 0 {
-                binds.push(Bind::T(String::new()));
-                c += &if pg {
-                    format!("${}", binds.len())
-                } else {
-                    "?".to_string()
-                };
-            }
-            c += part.1;
-        }
-        let n = b.len();
-        let start = binds.len() - n;
-        for (i, v) in b.into_iter().enumerate() {
-            binds[start + i] = v;
-        }
-        conds.push(c);
-    };
-    if let Some(t) = f.from {
-        push("received_at >= ?", vec![Bind::Ts(t)]);
-    }
-    if let Some(t) = f.to {
-        push("received_at < ?", vec![Bind::Ts(t)]);
-    }
-    for (col, v) in [
-        ("consumer", &f.consumer),
-        ("provider", &f.provider),
-        ("service", &f.service),
-        ("operation", &f.operation),
-        ("outcome", &f.outcome),
-        ("fault_code", &f.fault),
-        ("node_id", &f.node),
-    ] {
-        if let Some(v) = v {
-            push(&format!("{col} = ?"), vec![Bind::T(v.clone())]);
-        }
-    }
-    if let Some(v) = &f.agency {
-        push(
-            "(consumer = ? OR provider = ?)",
-            vec![Bind::T(v.clone()), Bind::T(v.clone())],
-        );
-    }
-    if let Some(v) = &f.text {
-        let pat = format!("%{}%", like_escape(v));
-        push(
-            "(id LIKE ? ESCAPE '\\' OR consumer_cert LIKE ? ESCAPE '\\')",
-            vec![Bind::T(pat.clone()), Bind::T(pat)],
-        );
-    }
-    let day = if pg {
-        "to_char(received_at, 'YYYY-MM-DD')"
-    } else {
-        "substr(received_at, 1, 10)"
+    let q = Sql::new(f, conn.is_postgres());
+    let (day, consumer, n, table) = match (q.daily, q.pg) {
+        (true, _) => (
+            "day",
+            "NULLIF(consumer, '')",
+            "CAST(SUM(n) AS BIGINT)",
+            "audit_daily",
+        ),
+        (false, true) => (
+            "to_char(received_at, 'YYYY-MM-DD')",
+            "consumer",
+            "COUNT(*)",
+            "audit_records",
+        ),
+        (false, false) => (
+            "substr(received_at, 1, 10)",
+            "consumer",
+            "COUNT(*)",
+            "audit_records",
+        ),
     };
     let sql = format!(
-        "SELECT {day} AS day, consumer, COUNT(*) AS n FROM audit_records {} \
+        "SELECT {day} AS day, {consumer} AS consumer, {n} AS n FROM {table} {} \
          GROUP BY 1, 2 ORDER BY 1, 2 LIMIT {}",
-        if conds.is_empty() {
-            String::new()
-        } else {
-            format!("WHERE {}", conds.join(" AND "))
-        },
+        q.where_clause(),
         max_rows.max(1)
     );
-    let rows: Vec<G> = with_conn!(conn, |c| {
-        let mut q = diesel::sql_query(sql).into_boxed();
-        for b in binds {
-            q = match b {
-                Bind::T(s) => q.bind::<Text, _>(s),
-                Bind::Ts(t) => q.bind::<Timestamp, _>(t),
-            };
-        }
-        q.load(c)
-    })
-    .map_err(store)?;
+    let rows: Vec<G> = q.load(conn, sql)?;
     Ok(rows
         .into_iter()
         .map(|g| DayCount {
@@ -607,6 +674,17 @@ mod tests {
         assert_eq!(st[0].day, "2026-03-10");
         assert_eq!(st.iter().map(|d| d.count).sum::<i64>(), 30);
         assert_eq!(st.len(), 4, "{st:?}");
+        // Not whole days: counted from the records, which must agree with the per-day counts.
+        let mut raw = Filter::default();
+        raw.set("from", "2026-03-10T00:00:00.000001").unwrap();
+        assert_eq!(stats(&mut conn, &raw, 100).unwrap(), st);
+        assert_eq!(count(&mut conn, &raw).unwrap(), 30);
+        raw.set("to", "2026-03-10T23:59:59").unwrap();
+        f.set("consumer", "").unwrap();
+        assert_eq!(
+            count(&mut conn, &raw).unwrap(),
+            count(&mut conn, &f).unwrap()
+        );
         let recs = by_id(&mut conn, &hit[0].id).unwrap();
         let cs = chain_status(&mut conn, &recs[0]).unwrap();
         assert!(cs.hash_matches && cs.link_matches == Some(true));

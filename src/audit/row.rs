@@ -17,6 +17,9 @@ pub const KINDS: [&str; 4] = ["request_in", "request_out", "response_in", "respo
     Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, Serialize, serde::Deserialize,
 )]
 #[diesel(table_name = audit_records)]
+// None is written as NULL, never as DEFAULT: PostgreSQL's binary COPY (the writer's path)
+// has no DEFAULT, and every column's value is part of the record anyway.
+#[diesel(treat_none_as_default_value = false)]
 pub struct Row {
     pub node_id: String,
     /// Position in the node's chain, from 1. Not part of the hashed content: the chain
@@ -68,6 +71,7 @@ pub struct MessageRow {
 /// `MessageRow` borrowed from a [`Record`] for inserting without copying bodies.
 #[derive(Debug, Insertable)]
 #[diesel(table_name = audit_messages)]
+#[diesel(treat_none_as_default_value = false)]
 pub struct NewMessage<'a> {
     pub node_id: &'a str,
     pub seq: i64,

@@ -73,3 +73,17 @@ diesel::table! {
         created_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    audit_daily (day, node_id, consumer, provider, service, operation, outcome, fault_code) {
+        day -> Text,
+        node_id -> Text,
+        consumer -> Text,
+        provider -> Text,
+        service -> Text,
+        operation -> Text,
+        outcome -> Text,
+        fault_code -> Text,
+        n -> BigInt,
+    }
+}
