@@ -78,6 +78,37 @@ fn exchange(i: usize, request: &[u8], response: &[u8]) -> ExchangeRecord {
     r
 }
 
+/// A message like the ones the gateway stores: a WS-Security header whose certificate,
+/// digests and signature value are base64 of random bytes (as incompressible as real ones),
+/// around an example payload, padded with text fields (compressible, as XML text is) to
+/// about `size` bytes.
+fn signed_message(size: usize) -> Vec<u8> {
+    use base64::Engine as _;
+    let random = |n: usize| {
+        let mut b = vec![0u8; n];
+        openssl::rand::rand_bytes(&mut b).unwrap();
+        base64::engine::general_purpose::STANDARD.encode(b)
+    };
+    let mut m = format!(
+        r#"<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Header><wsse:Security xmlns:wsse="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"><wsse:BinarySecurityToken>{}</wsse:BinarySecurityToken><ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:DigestValue>{}</ds:DigestValue><ds:DigestValue>{}</ds:DigestValue><ds:SignatureValue>{}</ds:SignatureValue></ds:Signature></wsse:Security></soap:Header><soap:Body><ht:TraCuuKhaiSinh xmlns:ht="urn:lienthong:vi-du:ho-tich:v1"><ht:SoDinhDanh>038224001234</ht:SoDinhDanh><ht:HoVaTen>Nguyễn Thị Minh Anh</ht:HoVaTen>"#,
+        random(700),
+        random(32),
+        random(32),
+        random(256)
+    );
+    let mut i = 0;
+    while m.len() + 40 < size {
+        m.push_str(&format!(
+            "<ht:GhiChu>Hồ sơ {i:04} tiếp nhận lúc 08:{:02}, mã {}</ht:GhiChu>",
+            i % 60,
+            random(6)
+        ));
+        i += 1;
+    }
+    m.push_str("</ht:TraCuuKhaiSinh></soap:Body></soap:Envelope>");
+    m.into_bytes()
+}
+
 async fn write(args: &[String]) {
     let base = arg(args, "--url", "/tmp/lienthong-bench.db");
     let tasks: usize = arg(args, "--tasks", "256").parse().unwrap();
@@ -98,11 +129,8 @@ async fn write(args: &[String]) {
         ..AuditConfig::default()
     };
     let log = Arc::new(AuditLog::open(&url, "bench", &cfg, SealKey::generate().unwrap()).unwrap());
-    let request: Arc<Vec<u8>> = Arc::new(
-        format!("<soap:Envelope><soap:Body><TraCuuKhaiSinh>{}</TraCuuKhaiSinh></soap:Body></soap:Envelope>", "x".repeat(msg.saturating_sub(80)))
-            .into_bytes(),
-    );
-    let response = request.clone();
+    let request: Arc<Vec<u8>> = Arc::new(signed_message(msg));
+    let response: Arc<Vec<u8>> = Arc::new(signed_message(msg));
     let start = Instant::now();
     let mut handles = Vec::new();
     for t in 0..tasks {
