@@ -4,7 +4,8 @@
 //! # records/s through AuditLog::record under concurrent load (batching writer)
 //! cargo bench --bench audit_load -- write --url /tmp/a.db --tasks 256 --records 100000
 //! cargo bench --bench audit_load -- write --url postgres://postgres@127.0.0.1/test --tasks 256 --records 100000
-//! #   also: --messages hash-only, --message-bytes N, --fast-commits ([audit] durable_commits = false)
+//! #   also: --messages hash-only, --message-bytes N, --fast-commits ([audit] durable_commits = false),
+//! #   --nodes N (N gateway nodes, each with its own writer and chain, sharing the store)
 //! # p95 of the auditor's common queries on a large generated store, with query plans
 //! cargo bench --bench audit_load -- query --url /tmp/big.db --rows 1000000
 //! ```
@@ -130,13 +131,26 @@ async fn write(args: &[String]) {
         durable_commits: !args.iter().any(|a| a == "--fast-commits"),
         ..AuditConfig::default()
     };
-    let log = Arc::new(AuditLog::open(&url, "bench", &cfg, SealKey::generate().unwrap()).unwrap());
+    // Several gateway nodes share one PostgreSQL store, each with its own writer and chain
+    // (they never serialise on each other); `--nodes N` runs N of them in this process.
+    let nodes: usize = arg(args, "--nodes", "1").parse().unwrap();
+    let logs: Vec<Arc<AuditLog>> = (0..nodes.max(1))
+        .map(|n| {
+            let node = if nodes > 1 {
+                format!("bench-{n}")
+            } else {
+                "bench".into()
+            };
+            Arc::new(AuditLog::open(&url, &node, &cfg, SealKey::generate().unwrap()).unwrap())
+        })
+        .collect();
     let request = Arc::new(Message::of(&signed_message(msg)));
     let response = Arc::new(Message::of(&signed_message(msg)));
     let start = Instant::now();
     let mut handles = Vec::new();
     for t in 0..tasks {
-        let (log, request, response) = (log.clone(), request.clone(), response.clone());
+        let log = logs[t % logs.len()].clone();
+        let (request, response) = (request.clone(), response.clone());
         let n = total / tasks + usize::from(t < total % tasks);
         handles.push(tokio::spawn(async move {
             let mut lat = Vec::with_capacity(n);
@@ -154,11 +168,14 @@ async fn write(args: &[String]) {
         lat.extend(h.await.unwrap());
     }
     let secs = start.elapsed().as_secs_f64();
-    log.shutdown().await.unwrap();
+    for log in &logs {
+        log.shutdown().await.unwrap();
+    }
     println!(
-        "write {}: {total} records, {tasks} concurrent callers, messages {policy} ({msg} B x 4): \
+        "write {}: {total} records, {tasks} concurrent callers on {} node(s), messages {policy} ({msg} B x 4): \
          {:.0} records/s; record() latency p50 {:?} p99 {:?}{}",
         StoreUrl::parse(&base).redacted(),
+        logs.len(),
         total as f64 / secs,
         percentile(&mut lat, 0.5),
         percentile(&mut lat, 0.99),
