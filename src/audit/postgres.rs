@@ -103,6 +103,58 @@ mod tests {
         url.replace("postgres://postgres@", &format!("postgres://{role}@"))
     }
 
+    /// A store made before `audit_daily` existed, with the roles granted then: after the
+    /// upgrade the gateway still writes (it keeps the per-day counts) and the auditor reads.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn an_upgrade_carries_the_roles_over_to_new_tables() {
+        use diesel_migrations::MigrationHarness;
+        let store = TestStore::pg();
+        let tag = uuid::Uuid::new_v4().simple().to_string();
+        let (gw, au) = (format!("lt_gw_{tag}"), format!("lt_au_{tag}"));
+        let mut admin = PgConnection::establish(PG_BASE).unwrap();
+        admin
+            .batch_execute(&format!("CREATE ROLE {gw} LOGIN; CREATE ROLE {au} LOGIN"))
+            .unwrap();
+        let _roles = Roles(vec![gw.clone(), au.clone()]);
+
+        let mut owner = PgConnection::establish(store.url()).unwrap();
+        owner
+            .run_next_migration(crate::audit::backend::POSTGRES_MIGRATIONS)
+            .unwrap();
+        let s = current_schema(&mut owner).unwrap();
+        // What `audit migrate --gateway-role --auditor-role` granted before the upgrade.
+        owner
+            .batch_execute(&format!(
+                "GRANT USAGE ON SCHEMA {s} TO {gw}, {au};
+                 GRANT SELECT, INSERT ON audit_records, audit_messages, audit_seals TO {gw};
+                 GRANT SELECT ON audit_archives, __diesel_schema_migrations TO {gw};
+                 GRANT EXECUTE ON FUNCTION audit_ensure_partition(TIMESTAMP) TO {gw};
+                 GRANT SELECT ON audit_records, audit_messages, audit_seals, audit_archives,
+                     __diesel_schema_migrations TO {au};"
+            ))
+            .unwrap();
+        owner
+            .run_pending_migrations(crate::audit::backend::POSTGRES_MIGRATIONS)
+            .unwrap();
+
+        let log = AuditLog::open(
+            &as_role(store.url(), &gw),
+            "node-1",
+            &AuditConfig::default(),
+            SealKey::generate().unwrap(),
+        )
+        .unwrap();
+        log.record(exchange(0)).await.unwrap();
+        log.shutdown().await.unwrap();
+        let mut a = PgConnection::establish(&as_role(store.url(), &au)).unwrap();
+        a.batch_execute("SELECT sum(n) FROM audit_daily").unwrap();
+        let e = a
+            .batch_execute("UPDATE audit_daily SET n = 0")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("permission denied"), "{e}");
+    }
+
     #[tokio::test(flavor = "multi_thread")]
     async fn gateway_appends_only_and_auditor_reads_only() {
         let store = TestStore::pg();

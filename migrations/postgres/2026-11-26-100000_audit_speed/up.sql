@@ -44,3 +44,22 @@ SELECT to_char(received_at, 'YYYY-MM-DD'), node_id, COALESCE(consumer, ''),
        COALESCE(provider, ''), COALESCE(service, ''), COALESCE(operation, ''), outcome,
        COALESCE(fault_code, ''), COUNT(*)
 FROM audit_records GROUP BY 1, 2, 3, 4, 5, 6, 7, 8;
+
+-- Roles that already write or read the audit records (granted by `lienthong audit migrate
+-- --gateway-role/--auditor-role` before this table existed) get the same on audit_daily,
+-- so that an upgrade does not refuse every exchange until the grants are run again.
+DO $$
+DECLARE
+    r TEXT;
+BEGIN
+    FOR r IN SELECT DISTINCT grantee FROM information_schema.role_table_grants
+             WHERE table_schema = current_schema() AND table_name = 'audit_records'
+               AND privilege_type = 'INSERT' AND grantee <> current_user LOOP
+        EXECUTE format('GRANT SELECT, INSERT, UPDATE ON audit_daily TO %I', r);
+    END LOOP;
+    FOR r IN SELECT DISTINCT grantee FROM information_schema.role_table_grants
+             WHERE table_schema = current_schema() AND table_name = 'audit_records'
+               AND privilege_type = 'SELECT' AND grantee <> current_user LOOP
+        EXECUTE format('GRANT SELECT ON audit_daily TO %I', r);
+    END LOOP;
+END $$;
