@@ -3,7 +3,8 @@
 #
 #   benches/load.sh plain  [REQUESTS] [CONNECTIONS]   pass-through without WS-Security, XSD
 #                                                     validation and audit on (SQLite), 2 KB
-#                                                     request, through the gateway and direct
+#                                                     request, through the gateway, direct, and
+#                                                     through a do-nothing proxy (benches/bare_proxy.rs)
 #   benches/load.sh signed [REQUESTS] [CONNECTIONS]   pre-signed unique requests: verify +
 #                                                     authorise + forward signed + signed answer
 #                                                     + audit, gateway pinned to core 0, load
@@ -19,8 +20,10 @@ REQUESTS=${2:-20000}
 CONNS=${3:-64}
 cargo build --release -q
 cargo bench --bench loadgen --no-run -q 2>/dev/null || cargo bench --bench loadgen --no-run
+cargo bench --bench bare_proxy --no-run -q 2>/dev/null || cargo bench --bench bare_proxy --no-run
 BIN=$PWD/target/release/lienthong
 LOADGEN=$(ls -t target/release/deps/loadgen-* | grep -v '\.d$' | head -1)
+BARE=$(ls -t target/release/deps/bare_proxy-* | grep -v '\.d$' | head -1)
 WORK=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
 PIN_GW="" PIN_LOAD=""
@@ -71,6 +74,10 @@ echo "mode $MODE: $REQUESTS requests, $CONNS connections, $(nproc) cores, $(grep
 if [ "$MODE" = plain ]; then
   echo "== direct to the provider"
   $LOADGEN --url "http://$PROVIDER/ho-tich" --requests "$REQUESTS" --connections "$CONNS"
+  echo "== through a bare proxy (hyper in, pooled hyper out; no XML, no audit): the floor"
+  $BARE --upstream "http://$PROVIDER" >"$WORK/bare.out" 2>&1 &
+  BARE_ADDR=$(wait_addr "$WORK/bare.out" "bare proxy on")
+  $LOADGEN --url "http://$BARE_ADDR/ho-tich" --requests "$REQUESTS" --connections "$CONNS"
   echo "== through the gateway (audit on, SQLite)"
   CPU0=$(cpu_secs)
   $LOADGEN --url "http://$GATEWAY/services/ho-tich" --consumer 000.00.00.H38 --requests "$REQUESTS" --connections "$CONNS"
