@@ -348,6 +348,48 @@ impl Compiled {
     }
 }
 
+impl Compiled {
+    /// True when `bytes` is valid, checked while libxml2 parses it with no tree built (its
+    /// SAX-plugged validator, the same compiled schema as [`Compiled::validate`]). Says
+    /// nothing of why: a caller parses an invalid message into a [`Doc`] for the violations
+    /// and their paths. Refuses anything declaring a DTD, as [`Doc::parse`] does.
+    pub fn stream_valid(&self, bytes: &[u8]) -> bool {
+        init();
+        let Ok(len) = c_int::try_from(bytes.len()) else {
+            return false;
+        };
+        if declares_dtd(bytes) {
+            return false;
+        }
+        // Parser and validity errors land here and are dropped: the tree path reports them.
+        let quiet = Collector::new();
+        let rc = unsafe {
+            let input = x::xmlParserInputBufferCreateMem(
+                bytes.as_ptr() as *const c_char,
+                len,
+                x::xmlCharEncoding_XML_CHAR_ENCODING_NONE,
+            );
+            if input.is_null() {
+                return false;
+            }
+            x::xmlSchemaSetValidStructuredErrors(self.vctxt, Some(collect), quiet.ptr());
+            // A null SAX handler: the validator's own callbacks only, no tree. The parser
+            // context made inside takes the input buffer and frees it.
+            let rc = x::xmlSchemaValidateStream(
+                self.vctxt,
+                input,
+                x::xmlCharEncoding_XML_CHAR_ENCODING_NONE,
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+            );
+            x::xmlSchemaSetValidStructuredErrors(self.vctxt, None, std::ptr::null_mut());
+            rc
+        };
+        drop(quiet.take());
+        rc == 0
+    }
+}
+
 impl Drop for Compiled {
     fn drop(&mut self) {
         unsafe {

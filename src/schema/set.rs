@@ -255,6 +255,17 @@ impl SchemaSet {
         payload: &[u8],
         expected_root: Option<&QName>,
     ) -> Result<(), Vec<String>> {
+        // Fast path for the common case, a valid message: validated as it streams through
+        // the parser, without a tree. Only a message that fails is parsed into a tree, to
+        // report every violation with its path.
+        if !self.is_empty()
+            && expected_root.is_none_or(|want| {
+                crate::pipeline::envelope::root_name(payload).is_some_and(|r| r == *want)
+            })
+            && self.compiled().is_ok_and(|c| c.stream_valid(payload))
+        {
+            return Ok(());
+        }
         let doc = Doc::parse(payload).map_err(|e| vec![e])?;
         self.validate_doc(&doc, expected_root)
     }
@@ -532,6 +543,21 @@ mod tests {
     }
 
     const HO_SO: &str = r#"<h:HoSo xmlns:h="urn:mot-cua-huyen:ho-so:1"><h:MaHoSo>H38.21-240301-0001</h:MaHoSo><h:MaThuTuc>1.001612</h:MaThuTuc><h:LinhVuc>HT</h:LinhVuc><h:NgayNop>01/03/2024</h:NgayNop><h:NguoiNop><h:HoTen>Lê Thị Hoa</h:HoTen><h:SoCCCD>038190001234</h:SoCCCD><h:DiaChi>Đông Sơn</h:DiaChi></h:NguoiNop><h:MaDonVi>000.00.21.H38</h:MaDonVi></h:HoSo>"#;
+
+    /// A valid message takes the streaming path; an invalid one is refused by it too (and
+    /// then reported from a tree, as above).
+    #[test]
+    fn streaming_validation_agrees_with_the_tree() {
+        let set = contract();
+        let compiled = set.compiled().unwrap();
+        assert!(compiled.stream_valid(HO_SO.as_bytes()));
+        let bad = HO_SO.replace("01/03/2024", "2024-03-01T99");
+        let doc = Doc::parse(bad.as_bytes()).unwrap();
+        assert!(!compiled.validate(&doc).is_empty());
+        assert!(!compiled.stream_valid(bad.as_bytes()));
+        assert!(!compiled.stream_valid(b"<h:HoSo xmlns:h=\"urn:mot-cua-huyen:ho-so:1\">"));
+        assert!(!compiled.stream_valid(b"<!DOCTYPE x []><x/>"));
+    }
 
     #[test]
     fn inline_wsdl_schemas_with_relative_imports_validate_both_namespaces() {
