@@ -99,6 +99,19 @@ mod tests {
         }
     }
 
+    impl Roles {
+        /// A fresh gateway and auditor login role, dropped with the guard.
+        fn create() -> (Roles, String, String) {
+            let tag = uuid::Uuid::new_v4().simple().to_string();
+            let (gw, au) = (format!("lt_gw_{tag}"), format!("lt_au_{tag}"));
+            PgConnection::establish(PG_BASE)
+                .unwrap()
+                .batch_execute(&format!("CREATE ROLE {gw} LOGIN; CREATE ROLE {au} LOGIN"))
+                .unwrap();
+            (Roles(vec![gw.clone(), au.clone()]), gw, au)
+        }
+    }
+
     fn as_role(url: &str, role: &str) -> String {
         url.replace("postgres://postgres@", &format!("postgres://{role}@"))
     }
@@ -109,13 +122,7 @@ mod tests {
     async fn an_upgrade_carries_the_roles_over_to_new_tables() {
         use diesel_migrations::MigrationHarness;
         let store = TestStore::pg();
-        let tag = uuid::Uuid::new_v4().simple().to_string();
-        let (gw, au) = (format!("lt_gw_{tag}"), format!("lt_au_{tag}"));
-        let mut admin = PgConnection::establish(PG_BASE).unwrap();
-        admin
-            .batch_execute(&format!("CREATE ROLE {gw} LOGIN; CREATE ROLE {au} LOGIN"))
-            .unwrap();
-        let _roles = Roles(vec![gw.clone(), au.clone()]);
+        let (_roles, gw, au) = Roles::create();
 
         let mut owner = PgConnection::establish(store.url()).unwrap();
         owner
@@ -158,13 +165,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread")]
     async fn gateway_appends_only_and_auditor_reads_only() {
         let store = TestStore::pg();
-        let tag = uuid::Uuid::new_v4().simple().to_string();
-        let (gw, au) = (format!("lt_gw_{tag}"), format!("lt_au_{tag}"));
-        let mut admin = PgConnection::establish(PG_BASE).unwrap();
-        admin
-            .batch_execute(&format!("CREATE ROLE {gw} LOGIN; CREATE ROLE {au} LOGIN"))
-            .unwrap();
-        let _roles = Roles(vec![gw.clone(), au.clone()]);
+        let (_roles, gw, au) = Roles::create();
 
         let mut owner = Conn::connect(&StoreUrl::parse(store.url())).unwrap();
         owner.migrate().unwrap();
