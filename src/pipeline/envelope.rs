@@ -213,9 +213,21 @@ pub fn parse(
         let (resolved, event) = reader
             .read_resolved_event()
             .map_err(|e| EnvelopeError::Malformed(e.to_string()))?;
-        let resolved_ns = match &resolved {
-            ResolveResult::Bound(n) => Some(n.0.to_string()),
-            ResolveResult::Unbound => Some(String::new()),
+        // Inside a header block or the payload (most of a message's elements) names stay
+        // borrowed: only whether one is in a SOAP envelope namespace matters there.
+        let deep = matches!(
+            stack.last(),
+            Some((Slot::HeaderBlock | Slot::Payload | Slot::Deep, _))
+        );
+        let (resolved_ns, soap_ns) = match &resolved {
+            ResolveResult::Bound(n) => {
+                let uri = n.as_ref();
+                let soap_ns = [ns::SOAP11_ENV, ns::SOAP12_ENV]
+                    .into_iter()
+                    .find(|s| uri == *s);
+                (if deep { None } else { Some(uri.to_string()) }, soap_ns)
+            }
+            ResolveResult::Unbound => (None, None),
             ResolveResult::Unknown(p) => {
                 return Err(EnvelopeError::Malformed(format!(
                     "prefix `{p}` is not declared"
@@ -282,9 +294,18 @@ pub fn parse(
                 if stack.len() + 1 > limits.max_depth {
                     return Err(EnvelopeError::Limit("nesting depth"));
                 }
+                if deep {
+                    // Only the limits and the no-nested-SOAP rule apply: checked without
+                    // building names or attribute lists.
+                    check_deep(soap_ns, e.local_name().as_ref(), e, limits)?;
+                    if !is_empty {
+                        stack.push((Slot::Deep, start));
+                    }
+                    continue;
+                }
+                let parent = stack.last().map(|(s, _)| *s);
                 let local = e.local_name().as_ref().to_string();
-                let ns_uri = resolved_ns.unwrap_or_default();
-                let name = QName::new(ns_uri, local);
+                let name = QName::new(resolved_ns.unwrap_or_default(), local);
                 let mut decls = Vec::new();
                 let mut attrs = Vec::new();
                 let mut count = 0usize;
@@ -319,7 +340,6 @@ pub fn parse(
                 }
                 let name_end = start + 1 + e.name().as_ref().len();
                 let own_prefixes: Vec<String> = decls.iter().map(|(p, _)| p.clone()).collect();
-                let parent = stack.last().map(|(s, _)| *s);
                 let slot = match parent {
                     None => {
                         if saw_root {
@@ -514,6 +534,35 @@ fn close(
     }
 }
 
+/// The checks an element deep inside a header block or the payload gets: attribute count,
+/// size and references (the same limits as everywhere), and no SOAP Envelope, Header or
+/// Body nested inside the message.
+fn check_deep(
+    soap_ns: Option<&str>,
+    local: &str,
+    e: &quick_xml::events::BytesStart<'_>,
+    limits: &XmlLimits,
+) -> Result<(), EnvelopeError> {
+    let mut count = 0usize;
+    for a in e.attributes() {
+        let a = a.map_err(|e| EnvelopeError::Malformed(e.to_string()))?;
+        count += 1;
+        if count > limits.max_attributes {
+            return Err(EnvelopeError::Limit("attribute count"));
+        }
+        if a.value.len() > limits.max_value_bytes {
+            return Err(EnvelopeError::Limit("attribute size"));
+        }
+        if a.value.contains('&') {
+            check_references(&a.value)?;
+        }
+    }
+    match soap_ns {
+        Some(ns) => check_not_soap(&QName::new(ns.to_string(), local.to_string())),
+        None => Ok(()),
+    }
+}
+
 fn check_not_soap(name: &QName) -> Result<(), EnvelopeError> {
     if (name.ns == ns::SOAP11_ENV || name.ns == ns::SOAP12_ENV)
         && matches!(name.local.as_str(), "Envelope" | "Header" | "Body")
@@ -677,6 +726,56 @@ mod tests {
             parse11(&deep),
             Err(EnvelopeError::Limit("nesting depth"))
         ));
+    }
+
+    #[test]
+    fn deep_elements_keep_every_check() {
+        // Elements inside the payload and header blocks take a path that builds no names;
+        // each rule must still hold there, at any depth.
+        let wrap = |inner: &str| {
+            format!(
+                r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Header><h:H xmlns:h="urn:h"><h:x>{inner}</h:x></h:H></s:Header><s:Body><p:P xmlns:p="urn:p"><p:a><p:b>{inner}</p:b></p:a></p:P></s:Body></s:Envelope>"#
+            )
+        };
+        assert!(parse11(&wrap(r#"<c k="1 &amp; &#38;"/>"#)).is_ok());
+        let attrs: String = (0..65).map(|i| format!(" a{i}=\"1\"")).collect();
+        assert!(matches!(
+            parse11(&wrap(&format!("<c{attrs}/>"))),
+            Err(EnvelopeError::Limit("attribute count"))
+        ));
+        let limits = XmlLimits {
+            max_value_bytes: 8,
+            ..XmlLimits::default()
+        };
+        let long = wrap(r#"<c k="123456789"/>"#);
+        assert!(matches!(
+            parse(Bytes::from(long), SoapVersion::V11, &limits),
+            Err(EnvelopeError::Limit("attribute size"))
+        ));
+        assert!(matches!(
+            parse11(&wrap(r#"<c k="&e;"/>"#)),
+            Err(EnvelopeError::Entity)
+        ));
+        assert!(matches!(
+            parse11(&wrap(r#"<c k="1" k="2"/>"#)),
+            Err(EnvelopeError::Malformed(_))
+        ));
+        assert!(matches!(
+            parse11(&wrap("<q:c/>")),
+            Err(EnvelopeError::Malformed(_))
+        ));
+        for nested in [
+            r#"<e:Envelope xmlns:e="http://www.w3.org/2003/05/soap-envelope"/>"#,
+            r#"<s:Header/>"#,
+            r#"<Body xmlns="http://schemas.xmlsoap.org/soap/envelope/"></Body>"#,
+        ] {
+            assert!(
+                matches!(parse11(&wrap(nested)), Err(EnvelopeError::NotAnEnvelope(_))),
+                "{nested}"
+            );
+        }
+        // A SOAP-namespaced element that is not Envelope, Header or Body is payload data.
+        assert!(parse11(&wrap("<s:Fault/>")).is_ok());
     }
 
     #[test]
