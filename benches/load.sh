@@ -13,6 +13,13 @@
 #   AUDIT_MESSAGES=hash-only benches/load.sh ...      the same with digests only in the audit store
 #   KEYS=p256 benches/load.sh signed ...              gateway and agency keys ECDSA P-256 instead of
 #                                                     RSA-2048 (beside `openssl speed ecdsap256`)
+#   VALIDATE=off benches/load.sh plain ...            the same without XSD validation (what it costs)
+#   PIN=1 benches/load.sh plain ...                   gateway (and the bare proxy) on core 0, load
+#                                                     generator and provider on core 1 in every run:
+#                                                     the gateway on a CPU of its own, as on a host
+#                                                     of its own in production
+#   PERF=FILE benches/load.sh ...                     also samples the gateway with `perf record -g`
+#                                                     into FILE while the load runs through it
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MODE=${1:-plain}
@@ -27,7 +34,7 @@ BARE=$(ls -t target/release/deps/bare_proxy-* | grep -v '\.d$' | head -1)
 WORK=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
 PIN_GW="" PIN_LOAD=""
-if [ "$MODE" = signed ] && command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
+if { [ "$MODE" = signed ] || [ -n "${PIN:-}" ]; } && command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
   PIN_GW="taskset -c 0" PIN_LOAD="taskset -c 1"
 fi
 
@@ -52,8 +59,13 @@ if os.environ.get("AUDIT_MESSAGES"):
 if mode == "plain":
     # Plain pass-through: no WS-Security either way (unsigned calls accepted, nothing
     # signed by the gateway); schema validation and the audit store stay on.
+    validate = ""
+    if os.environ.get("VALIDATE") == "off":
+        # VALIDATE=off: no XSD validation either way (a service's own table is replaced).
+        text = re.sub(r"(?m)^\[services\.validate\]\n(?:\w+ = \w+\n)*", "", text)
+        validate = "\n[services.validate]\nrequest = false\nresponse = false\n"
     blocks = re.split(r"(?m)^\[\[services\]\]$", text)
-    text = blocks[0] + "".join("[[services]]" + b.rstrip() + "\n[services.security]\ndangerous_accept_unsigned = true\nsign_forwarded = false\nsign_answers = false\n\n" for b in blocks[1:])
+    text = blocks[0] + "".join("[[services]]" + b.rstrip() + "\n[services.security]\ndangerous_accept_unsigned = true\nsign_forwarded = false\nsign_answers = false\n" + validate + "\n" for b in blocks[1:])
 pathlib.Path(work, "gateway.toml").write_text(text)
 PY
 KEYS=${KEYS:-rsa2048}
@@ -65,23 +77,35 @@ GW_PID=$!
 # CPU seconds the gateway process has used (user + system): less noisy than req/s when
 # the machine is shared, and what a capacity plan needs (CPU per exchange).
 cpu_secs() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$GW_PID/stat"; }
-report_cpu() { # START_SECS
-  awk -v a="$1" -v b="$(cpu_secs)" -v n="$REQUESTS" \
-    'BEGIN { printf "gateway CPU: %.1f s for %d exchanges = %.0f us per exchange\n", b - a, n, (b - a) * 1e6 / n }'
+# PERF=FILE: sample the gateway's stacks while it is under load (software clock, so it works
+# where the CPU's counters are not exposed).
+perf_start() { [ -n "${PERF:-}" ] && { perf record -q -e cpu-clock -F 499 --call-graph dwarf,16384 -p "$GW_PID" -o "$PERF" 2>/dev/null & sleep 0.5; } || true; }
+perf_stop() { [ -n "${PERF:-}" ] && { pkill -INT -f "perf record -q -e cpu-clock -F 499 --call-graph dwarf,16384 -p $GW_PID" || true; sleep 1; } || true; }
+# CPU seconds of the audit writer thread alone (the rest is the tokio workers).
+writer_secs() {
+  for t in /proc/$GW_PID/task/*; do
+    grep -q '^audit-writer' "$t/comm" && awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "$t/stat"
+  done
+}
+report_cpu() { # START_SECS START_WRITER_SECS
+  awk -v a="$1" -v b="$(cpu_secs)" -v wa="$2" -v wb="$(writer_secs)" -v n="$REQUESTS" \
+    'BEGIN { printf "gateway CPU: %.1f s for %d exchanges = %.0f us per exchange (audit writer thread %.0f us, the rest %.0f us)\n", b - a, n, (b - a) * 1e6 / n, (wb - wa) * 1e6 / n, ((b - a) - (wb - wa)) * 1e6 / n }'
 }
 
 echo "mode $MODE: $REQUESTS requests, $CONNS connections, $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
 if [ "$MODE" = plain ]; then
   echo "== direct to the provider"
-  $LOADGEN --url "http://$PROVIDER/ho-tich" --requests "$REQUESTS" --connections "$CONNS"
+  $PIN_LOAD $LOADGEN --url "http://$PROVIDER/ho-tich" --requests "$REQUESTS" --connections "$CONNS"
   echo "== through a bare proxy (hyper in, pooled hyper out; no XML, no audit): the floor"
-  $BARE --upstream "http://$PROVIDER" >"$WORK/bare.out" 2>&1 &
+  $PIN_GW $BARE --upstream "http://$PROVIDER" >"$WORK/bare.out" 2>&1 &
   BARE_ADDR=$(wait_addr "$WORK/bare.out" "bare proxy on")
-  $LOADGEN --url "http://$BARE_ADDR/ho-tich" --requests "$REQUESTS" --connections "$CONNS"
+  $PIN_LOAD $LOADGEN --url "http://$BARE_ADDR/ho-tich" --requests "$REQUESTS" --connections "$CONNS"
   echo "== through the gateway (audit on, SQLite)"
-  CPU0=$(cpu_secs)
-  $LOADGEN --url "http://$GATEWAY/services/ho-tich" --consumer 000.00.00.H38 --requests "$REQUESTS" --connections "$CONNS"
-  report_cpu "$CPU0"
+  CPU0=$(cpu_secs) W0=$(writer_secs)
+  perf_start
+  $PIN_LOAD $LOADGEN --url "http://$GATEWAY/services/ho-tich" --consumer 000.00.00.H38 --requests "$REQUESTS" --connections "$CONNS"
+  report_cpu "$CPU0" "$W0"
+  perf_stop
 else
   if [ "$KEYS" = p256 ]; then
     echo "== openssl speed ecdsap256 on the gateway's core"
@@ -91,9 +115,11 @@ else
     $PIN_GW openssl speed -seconds 5 rsa2048 2>/dev/null | grep -E '^rsa 2048|sign/s' | tail -2
   fi
   echo "== signed exchanges through the gateway (gateway on core 0)"
-  CPU0=$(cpu_secs)
+  CPU0=$(cpu_secs) W0=$(writer_secs)
+  perf_start
   $PIN_LOAD $LOADGEN --url "http://$GATEWAY/services/ho-tich" --sign-as 000.00.00.H38 --data-dir "$WORK/data" \
     --requests "$REQUESTS" --connections "$CONNS"
-  report_cpu "$CPU0"
+  report_cpu "$CPU0" "$W0"
+  perf_stop
 fi
 echo "gateway errors logged: $(grep -c ' ERROR ' "$WORK/gw.log" || true)"
