@@ -308,19 +308,8 @@ pub fn parse(
                 let name = QName::new(resolved_ns.unwrap_or_default(), local);
                 let mut decls = Vec::new();
                 let mut attrs = Vec::new();
-                let mut count = 0usize;
-                for a in e.attributes() {
-                    let a = a.map_err(|e| EnvelopeError::Malformed(e.to_string()))?;
-                    count += 1;
-                    if count > limits.max_attributes {
-                        return Err(EnvelopeError::Limit("attribute count"));
-                    }
-                    if a.value.len() > limits.max_value_bytes {
-                        return Err(EnvelopeError::Limit("attribute size"));
-                    }
-                    if a.value.contains('&') {
-                        check_references(&a.value)?;
-                    }
+                for (i, a) in e.attributes().enumerate() {
+                    let a = checked_attribute(i, a, limits)?;
                     match a.key.as_namespace_binding() {
                         Some(PrefixDeclaration::Default) => {
                             decls.push((String::new(), a.value.to_string()))
@@ -543,24 +532,36 @@ fn check_deep(
     e: &quick_xml::events::BytesStart<'_>,
     limits: &XmlLimits,
 ) -> Result<(), EnvelopeError> {
-    let mut count = 0usize;
-    for a in e.attributes() {
-        let a = a.map_err(|e| EnvelopeError::Malformed(e.to_string()))?;
-        count += 1;
-        if count > limits.max_attributes {
-            return Err(EnvelopeError::Limit("attribute count"));
-        }
-        if a.value.len() > limits.max_value_bytes {
-            return Err(EnvelopeError::Limit("attribute size"));
-        }
-        if a.value.contains('&') {
-            check_references(&a.value)?;
-        }
+    for (i, a) in e.attributes().enumerate() {
+        checked_attribute(i, a, limits)?;
     }
     match soap_ns {
         Some(ns) => check_not_soap(&QName::new(ns.to_string(), local.to_string())),
         None => Ok(()),
     }
+}
+
+/// The `index`-th attribute of an element, once well-formed, within the limits, and free
+/// of references to entities other than the predefined ones.
+fn checked_attribute<'a>(
+    index: usize,
+    a: Result<
+        quick_xml::events::attributes::Attribute<'a>,
+        quick_xml::events::attributes::AttrError,
+    >,
+    limits: &XmlLimits,
+) -> Result<quick_xml::events::attributes::Attribute<'a>, EnvelopeError> {
+    let a = a.map_err(|e| EnvelopeError::Malformed(e.to_string()))?;
+    if index >= limits.max_attributes {
+        return Err(EnvelopeError::Limit("attribute count"));
+    }
+    if a.value.len() > limits.max_value_bytes {
+        return Err(EnvelopeError::Limit("attribute size"));
+    }
+    if a.value.contains('&') {
+        check_references(&a.value)?;
+    }
+    Ok(a)
 }
 
 fn check_not_soap(name: &QName) -> Result<(), EnvelopeError> {
