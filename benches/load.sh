@@ -76,7 +76,8 @@ GW_PID=$!
 
 # CPU seconds the gateway process has used (user + system): less noisy than req/s when
 # the machine is shared, and what a capacity plan needs (CPU per exchange).
-cpu_secs() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$GW_PID/stat"; }
+pid_secs() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat"; }
+cpu_secs() { pid_secs "$GW_PID"; }
 # PERF=FILE: sample the gateway's stacks while it is under load (software clock, so it works
 # where the CPU's counters are not exposed).
 perf_start() { [ -n "${PERF:-}" ] && { perf record -q -e cpu-clock -F 499 --call-graph dwarf,16384 -p "$GW_PID" -o "$PERF" 2>/dev/null & sleep 0.5; } || true; }
@@ -98,8 +99,12 @@ if [ "$MODE" = plain ]; then
   $PIN_LOAD $LOADGEN --url "http://$PROVIDER/ho-tich" --requests "$REQUESTS" --connections "$CONNS"
   echo "== through a bare proxy (hyper in, pooled hyper out; no XML, no audit): the floor"
   $PIN_GW $BARE --upstream "http://$PROVIDER" >"$WORK/bare.out" 2>&1 &
+  BARE_PID=$!
   BARE_ADDR=$(wait_addr "$WORK/bare.out" "bare proxy on")
+  B0=$(pid_secs "$BARE_PID")
   $PIN_LOAD $LOADGEN --url "http://$BARE_ADDR/ho-tich" --requests "$REQUESTS" --connections "$CONNS"
+  awk -v a="$B0" -v b="$(pid_secs "$BARE_PID")" -v n="$REQUESTS" \
+    'BEGIN { printf "bare proxy CPU: %.0f us per exchange\n", (b - a) * 1e6 / n }'
   echo "== through the gateway (audit on, SQLite)"
   CPU0=$(cpu_secs) W0=$(writer_secs)
   perf_start
