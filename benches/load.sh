@@ -13,6 +13,8 @@
 #   AUDIT_MESSAGES=hash-only benches/load.sh ...      the same with digests only in the audit store
 #   KEYS=p256 benches/load.sh signed ...              gateway and agency keys ECDSA P-256 instead of
 #                                                     RSA-2048 (beside `openssl speed ecdsap256`)
+#   AUDIT_PG=1 benches/load.sh ...                    the audit store in PostgreSQL (127.0.0.1:5432, a
+#                                                     database made for the run and dropped after it)
 #   VALIDATE=off benches/load.sh plain ...            the same without XSD validation (what it costs)
 #   PIN=1 benches/load.sh plain ...                   gateway (and the bare proxy) on core 0, load
 #                                                     generator and provider on core 1 in every run:
@@ -68,9 +70,16 @@ if mode == "plain":
     text = blocks[0] + "".join("[[services]]" + b.rstrip() + "\n[services.security]\ndangerous_accept_unsigned = true\nsign_forwarded = false\nsign_answers = false\n" + validate + "\n" for b in blocks[1:])
 pathlib.Path(work, "gateway.toml").write_text(text)
 PY
+AUDIT_ARGS=() STORE="SQLite"
+if [ -n "${AUDIT_PG:-}" ]; then
+  PGDB=lienthong_load_$$
+  psql -q -h 127.0.0.1 -U postgres -d postgres -c "CREATE DATABASE $PGDB" >/dev/null
+  trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"; psql -q -h 127.0.0.1 -U postgres -d postgres -c "DROP DATABASE IF EXISTS $PGDB" >/dev/null' EXIT
+  AUDIT_ARGS=(--audit-db "postgres://postgres@127.0.0.1:5432/$PGDB") STORE="PostgreSQL"
+fi
 KEYS=${KEYS:-rsa2048}
 $BIN pki init --key-type "$KEYS" --config "$WORK/gateway.toml" --data-dir "$WORK/data" >/dev/null 2>&1
-RUST_LOG=warn $PIN_GW $BIN serve --config "$WORK/gateway.toml" --data-dir "$WORK/data" --listen 127.0.0.1:0 >"$WORK/gw.out" 2>"$WORK/gw.log" &
+RUST_LOG=warn $PIN_GW $BIN serve --config "$WORK/gateway.toml" --data-dir "$WORK/data" "${AUDIT_ARGS[@]}" --listen 127.0.0.1:0 >"$WORK/gw.out" 2>"$WORK/gw.log" &
 GATEWAY=$(wait_addr "$WORK/gw.out" "listening on")
 GW_PID=$!
 
@@ -105,7 +114,7 @@ if [ "$MODE" = plain ]; then
   $PIN_LOAD $LOADGEN --url "http://$BARE_ADDR/ho-tich" --requests "$REQUESTS" --connections "$CONNS"
   awk -v a="$B0" -v b="$(pid_secs "$BARE_PID")" -v n="$REQUESTS" \
     'BEGIN { printf "bare proxy CPU: %.0f us per exchange\n", (b - a) * 1e6 / n }'
-  echo "== through the gateway (audit on, SQLite)"
+  echo "== through the gateway (audit on, $STORE)"
   CPU0=$(cpu_secs) W0=$(writer_secs)
   perf_start
   $PIN_LOAD $LOADGEN --url "http://$GATEWAY/services/ho-tich" --consumer 000.00.00.H38 --requests "$REQUESTS" --connections "$CONNS"
