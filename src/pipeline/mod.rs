@@ -193,19 +193,12 @@ where
     rec.http_status = status.as_u16();
     rec.response_out = Some(Message::of(&body));
     rec.answered_at = Some(Utc::now());
-    let line = format!(
-        "exchange {} consumer={} service={} operation={} outcome={} status={} fault={} ms={:.1}",
-        rec.id,
-        rec.consumer.as_deref().unwrap_or("-"),
-        rec.service.as_deref().unwrap_or("-"),
-        rec.operation.as_deref().unwrap_or("-"),
-        rec.outcome.as_str(),
-        rec.http_status,
-        rec.fault_code.as_deref().unwrap_or("-"),
-        started.elapsed().as_secs_f64() * 1000.0
-    );
+    // The log line is made only when it will be written: formatting it for every exchange
+    // cost a few microseconds of each one at the default level (warn).
+    let line = log::log_enabled!(log::Level::Info).then(|| exchange_line(&rec, started));
     if let Err(e) = audit::write(&gw.audit, rec).await {
         // Fail closed: the answer is withheld when its record cannot be kept.
+        let line = line.unwrap_or_else(|| format!("exchange {id} service={service_name}"));
         log::error!("{line}: audit write failed, answer withheld: {e}");
         let fault = Fault::from(&PipelineError::Audit(e));
         let rendered = fault.render(version, &id);
@@ -215,8 +208,25 @@ where
             .unwrap_or(rendered);
         return respond(version, fault.http_status(version), body, &id);
     }
-    log::info!("{line}");
+    if let Some(line) = line {
+        log::info!("{line}");
+    }
     respond(version, status, body, &id)
+}
+
+/// The one log line per exchange: id, consumer, service, operation, outcome, status, ms.
+fn exchange_line(rec: &ExchangeRecord, started: Instant) -> String {
+    format!(
+        "exchange {} consumer={} service={} operation={} outcome={} status={} fault={} ms={:.1}",
+        rec.id,
+        rec.consumer.as_deref().unwrap_or("-"),
+        rec.service.as_deref().unwrap_or("-"),
+        rec.operation.as_deref().unwrap_or("-"),
+        rec.outcome.as_str(),
+        rec.http_status,
+        rec.fault_code.as_deref().unwrap_or("-"),
+        started.elapsed().as_secs_f64() * 1000.0
+    )
 }
 
 /// Signs an answer on the blocking pool (libxmlsec1 work stays off the reactor).
