@@ -16,7 +16,7 @@ use quick_xml::NsReader;
 
 use crate::model::SoapVersion;
 use crate::xml::limits::XmlLimits;
-use crate::xml::{ns, QName};
+use crate::xml::{ns, wellformed, QName};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EnvelopeError {
@@ -191,6 +191,12 @@ pub fn parse(
     limits: &XmlLimits,
 ) -> Result<Envelope, EnvelopeError> {
     let text = std::str::from_utf8(&bytes).map_err(|_| EnvelopeError::NotUtf8)?;
+    if let Some((at, c)) = wellformed::first_illegal_char(text) {
+        return Err(EnvelopeError::Malformed(format!(
+            "character U+{:04X} at byte {at} is not allowed in XML",
+            u32::from(c)
+        )));
+    }
     let mut reader = NsReader::from_str(text);
     reader.config_mut().check_end_names = true;
 
@@ -250,7 +256,11 @@ pub fn parse(
                 // Character references and the five predefined entities are plain text;
                 // anything else names an entity that could only come from a DTD.
                 let predefined = matches!(&*r, "lt" | "gt" | "amp" | "quot" | "apos");
-                if !(r.is_char_ref() || predefined) {
+                if r.is_char_ref() {
+                    if wellformed::char_ref(&r).is_none() {
+                        return Err(bad_char_ref(&r));
+                    }
+                } else if !predefined {
                     return Err(EnvelopeError::Entity);
                 }
             }
@@ -561,6 +571,14 @@ fn checked_attribute<'a>(
     if a.value.contains('&') {
         check_references(&a.value)?;
     }
+    let prefix = match a.key.as_namespace_binding() {
+        Some(PrefixDeclaration::Default) => Some(None),
+        Some(PrefixDeclaration::Named(p)) => Some(Some(p)),
+        None => None,
+    };
+    if let Some(prefix) = prefix {
+        wellformed::namespace_declaration(prefix, &a.value).map_err(EnvelopeError::Malformed)?;
+    }
     Ok(a)
 }
 
@@ -575,6 +593,13 @@ fn check_not_soap(name: &QName) -> Result<(), EnvelopeError> {
     Ok(())
 }
 
+fn bad_char_ref(body: &str) -> EnvelopeError {
+    let shown: String = body.chars().take(16).collect();
+    EnvelopeError::Malformed(format!(
+        "`&{shown};` is not a reference to a character XML allows"
+    ))
+}
+
 fn check_references(value: &str) -> Result<(), EnvelopeError> {
     let mut rest = value;
     while let Some(i) = rest.find('&') {
@@ -583,8 +608,11 @@ fn check_references(value: &str) -> Result<(), EnvelopeError> {
             .find(';')
             .ok_or_else(|| EnvelopeError::Malformed("bare `&` in attribute".into()))?;
         let name = &after[..semi];
-        let ok = matches!(name, "lt" | "gt" | "amp" | "quot" | "apos") || name.starts_with('#');
-        if !ok {
+        if name.starts_with('#') {
+            if wellformed::char_ref(name).is_none() {
+                return Err(bad_char_ref(name));
+            }
+        } else if !matches!(name, "lt" | "gt" | "amp" | "quot" | "apos") {
             return Err(EnvelopeError::Entity);
         }
         rest = &after[semi + 1..];
@@ -727,6 +755,50 @@ mod tests {
             parse11(&deep),
             Err(EnvelopeError::Limit("nesting depth"))
         ));
+    }
+
+    #[test]
+    fn characters_and_declarations_xml_forbids_are_refused() {
+        // Found by the `envelope` fuzz target: quick-xml passes these through, and the
+        // payload document then carried a different namespace (control characters became
+        // U+FFFD when written back) from the one the gateway dispatched on.
+        let wrap = |decl: &str, inner: &str| {
+            format!(
+                r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"{decl}><s:Body><p:P xmlns:p="urn:p"><p:a>{inner}</p:a></p:P></s:Body></s:Envelope>"#
+            )
+        };
+        for (decl, inner) in [
+            ("", "\u{1c}"),
+            ("", "\0"),
+            ("", "\u{FFFF}"),
+            ("", "<!-- \u{7} -->"),
+            ("", "&#28;"),
+            ("", "&#x0;"),
+            ("", "&#xZZ;"),
+            ("", "&#;"),
+            ("", "&#xD800;"),
+            ("", r#"<b c="&#1;"/>"#),
+            (" xmlns:=\"urn:x\"", ""),
+            (" xmlns:x=\"\"", ""),
+            (" xmlns:xmlns=\"urn:x\"", ""),
+            (" xmlns:xml=\"urn:x\"", ""),
+            (" xmlns=\"http://www.w3.org/2000/xmlns/\"", ""),
+            ("", r#"<b xmlns:=" urn:x"/>"#),
+            ("", r#"<b xmlns:q=""/>"#),
+        ] {
+            let doc = wrap(decl, inner);
+            assert!(
+                matches!(parse11(&doc), Err(EnvelopeError::Malformed(_))),
+                "accepted: {doc:?}"
+            );
+        }
+        for inner in [
+            "&#38;&#x26;&#x1EA0;",
+            "\t\r\n",
+            r#"<b c="&#x9;" xmlns="" xmlns:q="urn:q"/>"#,
+        ] {
+            assert!(parse11(&wrap("", inner)).is_ok(), "{inner:?}");
+        }
     }
 
     #[test]

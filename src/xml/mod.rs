@@ -1,9 +1,11 @@
 //! XML vocabulary shared by every layer: namespace URIs, qualified names, the limits a
-//! message parser enforces, and escaping for text written into XML we produce.
+//! message parser enforces, the well-formedness rules it checks itself, and escaping for
+//! text written into XML we produce.
 
 pub mod escape;
 pub mod limits;
 pub mod ns;
+pub mod wellformed;
 
 use std::fmt;
 
