@@ -288,6 +288,19 @@ fn every_refusal_is_a_fault_of_the_request_version_and_never_forwarded() {
         400,
         "env:Sender",
     );
+    // Characters XML forbids, literally or by reference, deep in the payload.
+    let control = good11.replace("038224001234", "0382\u{1c}24001234");
+    assert_fault11(
+        &post11(&gw, "ho-tich", &control, CONSUMER),
+        500,
+        "soap:Client",
+    );
+    let by_reference = good12.replace("038224001234", "0382&#28;24001234");
+    assert_fault12(
+        &post12(&gw, "ho-tich", &by_reference, CONSUMER),
+        400,
+        "env:Sender",
+    );
 
     // SOAPAction that does not match the Body's operation.
     let r = http(
@@ -361,7 +374,7 @@ fn every_refusal_is_a_fault_of_the_request_version_and_never_forwarded() {
 
     // Each refusal is in the audit store, as rejected, with its fault code.
     let recs = audit_records(&gw);
-    assert_eq!(recs.len(), 15, "{recs:?}");
+    assert_eq!(recs.len(), 17, "{recs:?}");
     assert!(recs.iter().all(|r| r["outcome"] == "rejected"), "{recs:?}");
     assert!(recs.iter().any(|r| r["fault_code"] == "lt:AccessDenied"));
 }
