@@ -46,6 +46,61 @@ pub fn char_ref(body: &str) -> Option<char> {
     char::from_u32(code).filter(|&c| is_xml_char(c))
 }
 
+/// Namespaces in XML `QName`: an NCName, or two joined by one colon. quick-xml reads any
+/// run of bytes up to `=`, `>` or space as a name.
+pub fn is_qname(name: &str) -> bool {
+    match name.split_once(':') {
+        None => is_ncname(name),
+        Some((prefix, local)) => is_ncname(prefix) && is_ncname(local),
+    }
+}
+
+fn is_ncname(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(is_name_start) && chars.all(is_name_char)
+}
+
+/// XML 1.0 (fifth edition) `NameStartChar`, without the colon.
+fn is_name_start(c: char) -> bool {
+    matches!(c,
+        'A'..='Z' | '_' | 'a'..='z' | '\u{C0}'..='\u{D6}' | '\u{D8}'..='\u{F6}'
+        | '\u{F8}'..='\u{2FF}' | '\u{370}'..='\u{37D}' | '\u{37F}'..='\u{1FFF}'
+        | '\u{200C}'..='\u{200D}' | '\u{2070}'..='\u{218F}' | '\u{2C00}'..='\u{2FEF}'
+        | '\u{3001}'..='\u{D7FF}' | '\u{F900}'..='\u{FDCF}' | '\u{FDF0}'..='\u{FFFD}'
+        | '\u{10000}'..='\u{EFFFF}')
+}
+
+/// XML 1.0 (fifth edition) `NameChar`, without the colon.
+fn is_name_char(c: char) -> bool {
+    is_name_start(c)
+        || matches!(c, '-' | '.' | '0'..='9' | '\u{B7}' | '\u{300}'..='\u{36F}' | '\u{203F}'..='\u{2040}')
+}
+
+/// Whether every attribute value in a start tag's attribute text is followed by white
+/// space or the end of the tag (XML 1.0 §3.1 requires the space; quick-xml reads
+/// `a="1"b="2"` as two attributes, libxml2 refuses it).
+pub fn attributes_separated(raw: &str) -> bool {
+    let bytes = raw.as_bytes();
+    let mut quote = None;
+    for (i, &b) in bytes.iter().enumerate() {
+        match quote {
+            Some(q) if b == q => {
+                quote = None;
+                if bytes
+                    .get(i + 1)
+                    .is_some_and(|n| !matches!(n, b' ' | b'\t' | b'\n' | b'\r' | b'/'))
+                {
+                    return false;
+                }
+            }
+            Some(_) => {}
+            None if b == b'"' || b == b'\'' => quote = Some(b),
+            None => {}
+        }
+    }
+    true
+}
+
 /// Checks one namespace declaration: `prefix` is `None` for `xmlns="…"`.
 pub fn namespace_declaration(prefix: Option<&str>, uri: &str) -> Result<(), String> {
     match prefix {
@@ -103,6 +158,35 @@ mod tests {
         ] {
             assert_eq!(char_ref(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn names() {
+        for ok in [
+            "a",
+            "soap:Envelope",
+            "_x",
+            "x-1.2",
+            "ht:TraCuuKhaiSinh",
+            "Tên",
+            "xmlns:ds",
+        ] {
+            assert!(is_qname(ok), "{ok}");
+        }
+        for bad in [
+            "", ":a", "a:", "a:b:c", "1a", "-a", "a'b", "a b", "a\"", "soa'a:h", "a=b", "<a",
+        ] {
+            assert!(!is_qname(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn attribute_separation() {
+        assert!(attributes_separated(r#" a="1" b='2'"#));
+        assert!(attributes_separated(r#" a="x'y"	b="2"/"#));
+        assert!(attributes_separated(""));
+        assert!(!attributes_separated(r#" a="1"b="2""#));
+        assert!(!attributes_separated(r#" a='1'b='2'"#));
     }
 
     #[test]
