@@ -234,11 +234,7 @@ pub fn parse(
                 (if deep { None } else { Some(uri.to_string()) }, soap_ns)
             }
             ResolveResult::Unbound => (None, None),
-            ResolveResult::Unknown(p) => {
-                return Err(EnvelopeError::Malformed(format!(
-                    "prefix `{p}` is not declared"
-                )))
-            }
+            ResolveResult::Unknown(p) => return Err(undeclared(p)),
         };
         let end = reader.buffer_position() as usize;
         match event {
@@ -325,7 +321,13 @@ pub fn parse(
                 if deep {
                     // Only the limits and the no-nested-SOAP rule apply: checked without
                     // building names or attribute lists.
-                    check_deep(soap_ns, e.local_name().as_ref(), e, limits)?;
+                    check_deep(
+                        soap_ns,
+                        e.local_name().as_ref(),
+                        e,
+                        reader.resolver(),
+                        limits,
+                    )?;
                     if !is_empty {
                         stack.push((Slot::Deep, start));
                     }
@@ -349,7 +351,8 @@ pub fn parse(
                             let (ans, alocal) = reader.resolver().resolve_attribute(a.key);
                             let ans = match ans {
                                 ResolveResult::Bound(n) => n.0.to_string(),
-                                _ => String::new(),
+                                ResolveResult::Unbound => String::new(),
+                                ResolveResult::Unknown(p) => return Err(undeclared(&p)),
                             };
                             attrs.push((ans, alocal.as_ref().to_string(), a.value.to_string()));
                         }
@@ -558,10 +561,16 @@ fn check_deep(
     soap_ns: Option<&str>,
     local: &str,
     e: &quick_xml::events::BytesStart<'_>,
+    resolver: &quick_xml::name::NamespaceResolver,
     limits: &XmlLimits,
 ) -> Result<(), EnvelopeError> {
     for (i, a) in e.attributes().enumerate() {
-        checked_attribute(i, a, limits)?;
+        let a = checked_attribute(i, a, limits)?;
+        if a.key.as_namespace_binding().is_none() {
+            if let (ResolveResult::Unknown(p), _) = resolver.resolve_attribute(a.key) {
+                return Err(undeclared(&p));
+            }
+        }
     }
     match soap_ns {
         Some(ns) => check_not_soap(&QName::new(ns.to_string(), local.to_string())),
@@ -615,6 +624,11 @@ fn check_not_soap(name: &QName) -> Result<(), EnvelopeError> {
         )));
     }
     Ok(())
+}
+
+fn undeclared(prefix: &str) -> EnvelopeError {
+    let shown: String = prefix.chars().take(64).collect();
+    EnvelopeError::Malformed(format!("prefix `{shown}` is not declared"))
 }
 
 fn bad_name(what: &str, name: &str) -> EnvelopeError {
@@ -824,6 +838,8 @@ mod tests {
             ("", "<!-- a -- b -->"),
             ("", "<!-- a --->"),
             ("", r#"<b c="1"d="2"/>"#),
+            ("", r#"<b q:c="1"/>"#),
+            (r#" q:c="1""#, ""),
         ] {
             let doc = wrap(decl, inner);
             assert!(
@@ -834,7 +850,7 @@ mod tests {
         for inner in [
             "&#38;&#x26;&#x1EA0;",
             "\t\r\n",
-            r#"<b c="&#x9;" xmlns="" xmlns:q="urn:q"/>"#,
+            r#"<b c="&#x9;" xmlns="" xmlns:q="urn:q" q:d="1" xml:lang="vi"/>"#,
         ] {
             assert!(parse11(&wrap("", inner)).is_ok(), "{inner:?}");
         }
