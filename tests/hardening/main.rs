@@ -1,0 +1,6 @@
+//! Regression tests of the hardening issue, end to end through the real binary: each module
+//! is one area (parsing and transport, WS-Security, faults, memory), sharing the helpers of
+//! `tests/common`. One test binary, so the crate is linked once for all of them.
+
+#[path = "../common/mod.rs"]
+mod common;
