@@ -84,8 +84,23 @@ impl Service {
         direction: Direction,
         payload: &[u8],
     ) -> Result<(), ValidationError> {
+        self.validate_at(op, direction, payload, 1)
+    }
+
+    /// As [`validate`](Self::validate), for a payload whose first line is line
+    /// `first_line` of the message as sent, so that violations name the sender's lines.
+    pub fn validate_at(
+        &self,
+        op: &Operation,
+        direction: Direction,
+        payload: &[u8],
+        first_line: usize,
+    ) -> Result<(), ValidationError> {
         let result = match self.mapping(&op.name, direction) {
-            Some(m) => m.source.schemas.validate(payload, Some(&m.source.root)),
+            Some(m) => m
+                .source
+                .schemas
+                .validate_at(payload, Some(&m.source.root), first_line),
             // rpc/literal wrappers are declared by the set's generated wrapper schemas
             // (schema::rpc), so both styles validate alike.
             None => match &self.schemas {
@@ -94,7 +109,7 @@ impl Service {
                         Direction::Request => Some(&op.request_root),
                         Direction::Response => op.response_root.as_ref(),
                     };
-                    set.validate(payload, root)
+                    set.validate_at(payload, root, first_line)
                 }
                 None => Ok(()),
             },

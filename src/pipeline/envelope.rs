@@ -95,6 +95,14 @@ impl Envelope {
         standalone(&self.bytes, &self.payload, &self.body_scope)
     }
 
+    /// The line (1-based) of the message on which the payload's start tag begins.
+    pub fn payload_line(&self) -> usize {
+        1 + self.bytes[..self.payload.range.start]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+    }
+
     /// A header block as a standalone element.
     pub fn header_document(&self, block: &HeaderBlock) -> Vec<u8> {
         standalone(&self.bytes, &block.span, &self.header_scope)

@@ -416,7 +416,7 @@ fn inbound(
     facts.replay = verified.replay.clone();
     authorise::check(&service.config, &verified.consumer, &op.name)?;
     let payload = env.payload_document();
-    validate::request(service, op, &payload)?;
+    validate::request(service, op, &env, &payload)?;
     let mapped = map::request(service, op, payload)?;
     facts.mapping = mapped.mapping;
 
@@ -522,7 +522,7 @@ fn answer(
         .into());
     }
     let payload = env.payload_document();
-    validate::response(service, op, &payload)?;
+    validate::response(service, op, &env, &payload)?;
     let mapped = map::response(service, op, payload)?;
     *mapping = mapped.mapping;
     Ok(Answer {

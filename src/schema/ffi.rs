@@ -118,9 +118,27 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
+    /// A problem of the library itself, not of the document.
+    fn internal(message: &str) -> Diagnostic {
+        Diagnostic {
+            message: message.to_string(),
+            file: None,
+            line: None,
+            path: None,
+            warning: false,
+        }
+    }
+
     /// `/a/b: reason (line N)`, libxml2's `Element '{ns}b': ` prefix dropped since the path
     /// says it better.
     pub fn violation(&self) -> String {
+        self.violation_at(1)
+    }
+
+    /// As [`violation`](Self::violation), for a document that starts on line `first_line`
+    /// of the message the caller sent (a payload cut out of its envelope): the line given
+    /// is the caller's, not the cut-out's.
+    pub fn violation_at(&self, first_line: usize) -> String {
         let mut msg = self.message.trim().trim_end_matches('.').to_string();
         if self.path.is_some() && msg.starts_with("Element '") {
             if let Some(i) = msg.find("': ") {
@@ -132,7 +150,7 @@ impl Diagnostic {
             None => msg,
         };
         if let Some(l) = self.line.filter(|&l| l > 0) {
-            out.push_str(&format!(" (line {l})"));
+            out.push_str(&format!(" (line {})", l + first_line - 1));
         }
         out
     }
@@ -277,26 +295,58 @@ impl Drop for Collector {
     }
 }
 
-/// A compiled schema and a validation context bound to it.
+/// A compiled schema, shared by every thread: libxml2 only reads an `xmlSchema` once
+/// `xmlSchemaParse` has returned it (validation state lives in the validation context), so
+/// one compile at load serves all workers. See `docs/SECURITY.md`, "libxml2 lifetimes".
 pub struct Compiled {
+    /// Owned; freed in `drop`, after every [`ValidCtxt`] borrowing it (they live for one
+    /// call of a `&self` method).
     schema: x::xmlSchemaPtr,
-    vctxt: x::xmlSchemaValidCtxtPtr,
+}
+
+// SAFETY: the schema is immutable after `xmlSchemaParse` (libxml2 writes validation state
+// into the `xmlSchemaValidCtxt`, never into the schema, when the context is given a schema:
+// `xsiAssemble` stays off, so `xsi:schemaLocation` in a message adds nothing to it). Each
+// validation makes its own context; the schema is freed only in `drop`, when no other
+// reference exists. The valgrind test (`tests/hardening/memory.rs`) validates from many
+// threads at once to check this.
+unsafe impl Send for Compiled {}
+// SAFETY: as for `Send`: every `&self` method only reads the schema.
+unsafe impl Sync for Compiled {}
+
+/// A validation context for one validation of one message, never reused: libxml2's
+/// `xmlSchemaValidateStream` leaves the context pointing at the parser context it freed
+/// (`parserCtxt`, the stream flag), and a later `xmlSchemaValidateDoc` on the same context
+/// reads that freed memory while reporting an error. A fresh context per pass has no such
+/// history; it costs one allocation and a dictionary.
+struct ValidCtxt(x::xmlSchemaValidCtxtPtr);
+
+impl ValidCtxt {
+    fn new(schema: x::xmlSchemaPtr) -> Option<ValidCtxt> {
+        // SAFETY: `schema` is a live compiled schema owned by a `Compiled` that outlives
+        // this context (both are confined to one `&self` call of `Compiled`).
+        let v = unsafe { x::xmlSchemaNewValidCtxt(schema) };
+        (!v.is_null()).then_some(ValidCtxt(v))
+    }
+}
+
+impl Drop for ValidCtxt {
+    fn drop(&mut self) {
+        // SAFETY: owned, non-null, freed once; no parser context refers to it any more.
+        unsafe { x::xmlSchemaFreeValidCtxt(self.0) }
+    }
 }
 
 impl Compiled {
     /// Compiles the schema document at `uri` (served by the loader or a local path).
     pub fn compile(uri: &str) -> Result<Compiled, Vec<Diagnostic>> {
         init();
-        let c = CString::new(uri).map_err(|_| {
-            vec![Diagnostic {
-                message: "schema URI contains NUL".into(),
-                file: None,
-                line: None,
-                path: None,
-                warning: false,
-            }]
-        })?;
+        let c =
+            CString::new(uri).map_err(|_| vec![Diagnostic::internal("schema URI contains NUL")])?;
         let collector = Collector::new();
+        // SAFETY: `c` outlives the parser context; the context is freed before returning
+        // and the schema it produced does not refer to it (libxml2 `xmlSchemaParse`
+        // copies what it keeps into the schema's own dictionary).
         let schema = unsafe {
             let pctxt = x::xmlSchemaNewParserCtxt(c.as_ptr());
             if pctxt.is_null() {
@@ -312,43 +362,38 @@ impl Compiled {
         if schema.is_null() {
             return Err(diags);
         }
-        let errors: Vec<Diagnostic> = diags.into_iter().filter(|d| !d.warning).collect();
-        let vctxt = unsafe { x::xmlSchemaNewValidCtxt(schema) };
-        if vctxt.is_null() {
-            unsafe { x::xmlSchemaFree(schema) };
-            return Err(errors);
-        }
-        Ok(Compiled { schema, vctxt })
+        Ok(Compiled { schema })
     }
 
     /// Validates a parsed document; every violation is returned.
     pub fn validate(&self, doc: &Doc) -> Vec<Diagnostic> {
         let mut diags: Vec<Diagnostic> = Vec::new();
+        let Some(vctxt) = ValidCtxt::new(self.schema) else {
+            return vec![Diagnostic::internal(
+                "libxml2 could not make a validation context",
+            )];
+        };
+        // SAFETY: `diags` outlives the call that may write to it; the handler is removed
+        // with the context when `vctxt` drops at the end of this function. `doc.0` is a
+        // live document owned by `doc`.
         let rc = unsafe {
             x::xmlSchemaSetValidStructuredErrors(
-                self.vctxt,
+                vctxt.0,
                 Some(collect),
                 &mut diags as *mut Vec<Diagnostic> as *mut c_void,
             );
-            let rc = x::xmlSchemaValidateDoc(self.vctxt, doc.0);
-            x::xmlSchemaSetValidStructuredErrors(self.vctxt, None, std::ptr::null_mut());
-            rc
+            x::xmlSchemaValidateDoc(vctxt.0, doc.0)
         };
+        drop(vctxt);
         diags.retain(|d| !d.warning);
         if rc != 0 && diags.is_empty() {
-            diags.push(Diagnostic {
-                message: format!("schema validation failed (status {rc})"),
-                file: None,
-                line: None,
-                path: None,
-                warning: false,
-            });
+            diags.push(Diagnostic::internal(&format!(
+                "schema validation failed (status {rc})"
+            )));
         }
         diags
     }
-}
 
-impl Compiled {
     /// True when `bytes` is valid, checked while libxml2 parses it with no tree built (its
     /// SAX-plugged validator, the same compiled schema as [`Compiled::validate`]). Says
     /// nothing of why: a caller parses an invalid message into a [`Doc`] for the violations
@@ -361,8 +406,15 @@ impl Compiled {
         if declares_dtd(bytes) {
             return false;
         }
+        let Some(vctxt) = ValidCtxt::new(self.schema) else {
+            return false;
+        };
         // Parser and validity errors land here and are dropped: the tree path reports them.
         let quiet = Collector::new();
+        // SAFETY: `bytes` outlives the input buffer, which `xmlSchemaValidateStream` hands
+        // to the parser context it makes and frees before returning. `vctxt` is used for
+        // this one stream and then freed, never given to `xmlSchemaValidateDoc` (see
+        // `ValidCtxt`). `quiet` outlives the call and is unhooked when it drops.
         let rc = unsafe {
             let input = x::xmlParserInputBufferCreateMem(
                 bytes.as_ptr() as *const c_char,
@@ -372,19 +424,17 @@ impl Compiled {
             if input.is_null() {
                 return false;
             }
-            x::xmlSchemaSetValidStructuredErrors(self.vctxt, Some(collect), quiet.ptr());
-            // A null SAX handler: the validator's own callbacks only, no tree. The parser
-            // context made inside takes the input buffer and frees it.
-            let rc = x::xmlSchemaValidateStream(
-                self.vctxt,
+            x::xmlSchemaSetValidStructuredErrors(vctxt.0, Some(collect), quiet.ptr());
+            // A null SAX handler: the validator's own callbacks only, no tree.
+            x::xmlSchemaValidateStream(
+                vctxt.0,
                 input,
                 x::xmlCharEncoding_XML_CHAR_ENCODING_NONE,
                 std::ptr::null_mut(),
                 std::ptr::null_mut(),
-            );
-            x::xmlSchemaSetValidStructuredErrors(self.vctxt, None, std::ptr::null_mut());
-            rc
+            )
         };
+        drop(vctxt);
         drop(quiet.take());
         rc == 0
     }
@@ -392,10 +442,9 @@ impl Compiled {
 
 impl Drop for Compiled {
     fn drop(&mut self) {
-        unsafe {
-            x::xmlSchemaFreeValidCtxt(self.vctxt);
-            x::xmlSchemaFree(self.schema);
-        }
+        // SAFETY: owned, non-null, freed once; no validation context outlives a `&self`
+        // call, so none refers to it now.
+        unsafe { x::xmlSchemaFree(self.schema) }
     }
 }
 

@@ -8,17 +8,16 @@
 //! on `wsdl:definitions` copied onto them (WSDL 1.1 §2.2 lets them rely on those), and are
 //! served to libxml2 from memory by [`ffi`]'s loader, which never fetches over the network.
 //!
-//! Compiled schemas are not `Send`: each thread compiles the set lazily on first use and
-//! keeps it in a thread-local cache keyed by the set's identity; entries of dropped sets
-//! (after a reload) are purged on the next miss.
+//! A set is compiled once, when it is loaded (or reloaded), and the compiled schema is
+//! shared by every thread; each validation makes its own cheap libxml2 context
+//! ([`ffi::Compiled`]). No request waits for a compile, and memory does not grow with the
+//! number of worker threads.
 
 use std::borrow::Cow;
-use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 
 use super::dtd;
 use super::ffi::{self, Compiled, Diagnostic, Doc};
@@ -38,8 +37,8 @@ pub struct SchemaSet {
 }
 
 struct Inner {
-    /// URI of the generated wrapper schema, served from memory; `None` for an empty set.
-    wrapper: Option<String>,
+    /// The compiled wrapper schema; `None` for an empty set.
+    compiled: Option<Compiled>,
     /// Every URI registered with the loader, forgotten on drop.
     served: Vec<String>,
     /// Memory URI -> (WSDL it was cut from, line of the `xs:schema` start tag there).
@@ -60,10 +59,6 @@ impl Drop for Inner {
     fn drop(&mut self) {
         ffi::forget(&self.served);
     }
-}
-
-thread_local! {
-    static COMPILED: RefCell<Vec<(Weak<Inner>, Rc<Compiled>)>> = const { RefCell::new(Vec::new()) };
 }
 
 impl SchemaSet {
@@ -183,7 +178,7 @@ impl SchemaSet {
         if by_ns.is_empty() {
             return Ok(SchemaSet {
                 inner: Arc::new(Inner {
-                    wrapper: None,
+                    compiled: None,
                     served,
                     origins,
                     namespaces: Vec::new(),
@@ -227,21 +222,26 @@ impl SchemaSet {
         ffi::serve_memory(&wrapper_uri, &wrapper);
         served.push(wrapper_uri.clone());
 
-        let set = SchemaSet {
-            inner: Arc::new(Inner {
-                wrapper: Some(wrapper_uri),
-                served,
-                origins,
-                namespaces: by_ns.keys().cloned().collect(),
-            }),
+        // Compiled once, now: every problem is reported at load time, and no request ever
+        // waits for a compile.
+        let compiled = Compiled::compile(&wrapper_uri);
+        let mut inner = Inner {
+            compiled: None,
+            served,
+            origins,
+            namespaces: by_ns.keys().cloned().collect(),
         };
-        // Compile once now, on this thread, so that every problem is reported at load time.
-        set.compiled().map_err(|diags| set.problems(diags))?;
-        Ok(set)
+        match compiled {
+            Ok(c) => inner.compiled = Some(c),
+            Err(diags) => return Err(inner.problems(diags)),
+        }
+        Ok(SchemaSet {
+            inner: Arc::new(inner),
+        })
     }
 
     pub fn is_empty(&self) -> bool {
-        self.inner.wrapper.is_none()
+        self.inner.compiled.is_none()
     }
 
     pub fn namespaces(&self) -> &[String] {
@@ -255,6 +255,17 @@ impl SchemaSet {
         payload: &[u8],
         expected_root: Option<&QName>,
     ) -> Result<(), Vec<String>> {
+        self.validate_at(payload, expected_root, 1)
+    }
+
+    /// As [`validate`](Self::validate), for a payload that starts on line `first_line` of
+    /// the message as its sender wrote it: violations name the sender's lines.
+    pub fn validate_at(
+        &self,
+        payload: &[u8],
+        expected_root: Option<&QName>,
+        first_line: usize,
+    ) -> Result<(), Vec<String>> {
         // Fast path for the common case, a valid message: validated as it streams through
         // the parser, without a tree. Only a message that fails is parsed into a tree, to
         // report every violation with its path.
@@ -262,18 +273,19 @@ impl SchemaSet {
             && expected_root.is_none_or(|want| {
                 crate::pipeline::envelope::root_name(payload).is_some_and(|r| r == *want)
             })
-            && self.compiled().is_ok_and(|c| c.stream_valid(payload))
+            && self.compiled().is_some_and(|c| c.stream_valid(payload))
         {
             return Ok(());
         }
         let doc = Doc::parse(payload).map_err(|e| vec![e])?;
-        self.validate_doc(&doc, expected_root)
+        self.validate_doc(&doc, expected_root, first_line)
     }
 
-    pub fn validate_doc(
+    fn validate_doc(
         &self,
         doc: &Doc,
         expected_root: Option<&QName>,
+        first_line: usize,
     ) -> Result<(), Vec<String>> {
         if let Some(want) = expected_root {
             let (ns, local) = doc.root().unwrap_or_default();
@@ -284,12 +296,9 @@ impl SchemaSet {
                 )]);
             }
         }
-        if self.is_empty() {
+        let Some(compiled) = self.compiled() else {
             return Ok(());
-        }
-        let compiled = self
-            .compiled()
-            .map_err(|d| d.iter().map(Diagnostic::violation).collect::<Vec<_>>())?;
+        };
         let diags = compiled.validate(doc);
         if diags.is_empty() {
             return Ok(());
@@ -298,7 +307,7 @@ impl SchemaSet {
         let mut out: Vec<String> = diags
             .iter()
             .take(MAX_VIOLATIONS)
-            .map(Diagnostic::violation)
+            .map(|d| d.violation_at(first_line))
             .collect();
         if total > MAX_VIOLATIONS {
             out.push(format!("... and {} more", total - MAX_VIOLATIONS));
@@ -306,29 +315,13 @@ impl SchemaSet {
         Err(out)
     }
 
-    /// This thread's compiled copy, compiling it on first use.
-    fn compiled(&self) -> Result<Rc<Compiled>, Vec<Diagnostic>> {
-        let Some(uri) = &self.inner.wrapper else {
-            return Err(Vec::new());
-        };
-        let me = Arc::as_ptr(&self.inner);
-        if let Some(c) = COMPILED.with(|c| {
-            c.borrow()
-                .iter()
-                .find(|(w, _)| Weak::as_ptr(w) == me)
-                .map(|(_, c)| c.clone())
-        }) {
-            return Ok(c);
-        }
-        let compiled = Rc::new(Compiled::compile(uri)?);
-        COMPILED.with(|c| {
-            let mut c = c.borrow_mut();
-            c.retain(|(w, _)| w.strong_count() > 0);
-            c.push((Arc::downgrade(&self.inner), compiled.clone()));
-        });
-        Ok(compiled)
+    /// The compiled schema, shared by every thread; `None` for an empty set.
+    fn compiled(&self) -> Option<&Compiled> {
+        self.inner.compiled.as_ref()
     }
+}
 
+impl Inner {
     fn problems(&self, diags: Vec<Diagnostic>) -> Problems {
         if diags.is_empty() {
             return Problems(vec![Problem {
@@ -343,20 +336,18 @@ impl SchemaSet {
                 .map(|d| {
                     let reason = d.message.trim().to_string();
                     match d.file.as_deref() {
-                        Some(f) if f.starts_with("lienthong-mem:") => {
-                            match self.inner.origins.get(f) {
-                                Some((wsdl, start)) => Problem {
-                                    file: wsdl.clone(),
-                                    line: d.line.map(|l| start + l - 1),
-                                    reason,
-                                },
-                                None => Problem {
-                                    file: PathBuf::from("<generated schema set>"),
-                                    line: None,
-                                    reason,
-                                },
-                            }
-                        }
+                        Some(f) if f.starts_with("lienthong-mem:") => match self.origins.get(f) {
+                            Some((wsdl, start)) => Problem {
+                                file: wsdl.clone(),
+                                line: d.line.map(|l| start + l - 1),
+                                reason,
+                            },
+                            None => Problem {
+                                file: PathBuf::from("<generated schema set>"),
+                                line: None,
+                                reason,
+                            },
+                        },
                         Some(f) => Problem {
                             file: ffi::path_of(f),
                             line: d.line,
@@ -605,16 +596,27 @@ mod tests {
         assert!(v[0].starts_with("not well-formed"), "{v:?}");
     }
 
+    /// One compiled schema serves several threads at once, valid and invalid messages
+    /// interleaved (the tree pass of an invalid one never sees a streaming context).
     #[test]
-    fn compiled_lazily_on_other_threads() {
+    fn one_compiled_schema_serves_threads_at_once() {
         let set = contract();
-        let s2 = set.clone();
-        std::thread::spawn(move || {
-            s2.validate(HO_SO.as_bytes(), None).unwrap();
-            s2.validate(HO_SO.as_bytes(), None).unwrap();
-        })
-        .join()
-        .unwrap();
+        let bad = HO_SO.replace("01/03/2024", "2024-03-01T99");
+        let workers: Vec<_> = (0..4)
+            .map(|_| {
+                let (set, bad) = (set.clone(), bad.clone());
+                std::thread::spawn(move || {
+                    for _ in 0..50 {
+                        set.validate(HO_SO.as_bytes(), None).unwrap();
+                        let v = set.validate(bad.as_bytes(), None).unwrap_err();
+                        assert!(v[0].contains("NgayNop"), "{v:?}");
+                    }
+                })
+            })
+            .collect();
+        for w in workers {
+            w.join().unwrap();
+        }
     }
 
     #[test]
