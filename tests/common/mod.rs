@@ -52,12 +52,31 @@ impl Proc {
 /// Starts `lienthong ARGS`, waits for the stdout line containing `marker` followed by
 /// `http://ADDR` (or `https://ADDR`), and returns the address.
 pub fn spawn(args: &[&str], marker: &str, dir: &Path, env: &[(&str, &str)]) -> Proc {
+    spawn_under(&[], args, marker, dir, env)
+}
+
+/// Like [`spawn`], with the binary run under `wrapper` (e.g. `["valgrind", "-q"]`); such a
+/// process is given three minutes to start.
+pub fn spawn_under(
+    wrapper: &[&str],
+    args: &[&str],
+    marker: &str,
+    dir: &Path,
+    env: &[(&str, &str)],
+) -> Proc {
     let log = dir.join(format!(
         "{}.log",
         args.iter().find(|a| !a.starts_with('-')).unwrap_or(&"proc")
     ));
     let stderr = std::fs::File::create(&log).unwrap();
-    let mut cmd = Command::new(bin());
+    let mut cmd = match wrapper.split_first() {
+        Some((program, rest)) => {
+            let mut c = Command::new(program);
+            c.args(rest).arg(bin());
+            c
+        }
+        None => Command::new(bin()),
+    };
     cmd.args(args)
         .current_dir(repo())
         .stdin(Stdio::null())
@@ -88,7 +107,8 @@ pub fn spawn(args: &[&str], marker: &str, dir: &Path, env: &[(&str, &str)]) -> P
             }
         }
     });
-    match rx.recv_timeout(Duration::from_secs(60)) {
+    let startup = if wrapper.is_empty() { 60 } else { 180 };
+    match rx.recv_timeout(Duration::from_secs(startup)) {
         Ok(addr) => Proc {
             child,
             addr: addr.parse().expect("address"),
@@ -220,10 +240,27 @@ impl Gateway {
         Self::start_on(dir, providers, extra, edit)
     }
 
+    /// Like [`Gateway::start`], with the gateway (not the providers) run under `wrapper`.
+    pub fn start_under(wrapper: &[&str], edit: impl FnOnce(&mut toml::Table)) -> Gateway {
+        let dir = tempfile::tempdir().unwrap();
+        let providers = start_providers(dir.path());
+        Self::start_on_under(dir, providers, wrapper, &[], edit)
+    }
+
     /// A gateway in `dir` whose services point at the already running `providers`.
     pub fn start_on(
         dir: tempfile::TempDir,
         providers: Proc,
+        extra: &[&str],
+        edit: impl FnOnce(&mut toml::Table),
+    ) -> Gateway {
+        Self::start_on_under(dir, providers, &[], extra, edit)
+    }
+
+    fn start_on_under(
+        dir: tempfile::TempDir,
+        providers: Proc,
+        wrapper: &[&str],
         extra: &[&str],
         edit: impl FnOnce(&mut toml::Table),
     ) -> Gateway {
@@ -255,7 +292,7 @@ impl Gateway {
             "127.0.0.1:0",
         ];
         args.extend_from_slice(extra);
-        let gateway = spawn(&args, "listening on", dir.path(), &[]);
+        let gateway = spawn_under(wrapper, &args, "listening on", dir.path(), &[]);
         Gateway {
             dir,
             providers,
