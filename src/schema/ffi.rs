@@ -386,6 +386,9 @@ impl Compiled {
         };
         drop(vctxt);
         diags.retain(|d| !d.warning);
+        for d in diags.iter_mut().filter(|d| d.path.is_none()) {
+            d.path = doc.path_of_reported_element(d);
+        }
         if rc != 0 && diags.is_empty() {
             diags.push(Diagnostic::internal(&format!(
                 "schema validation failed (status {rc})"
@@ -461,8 +464,12 @@ impl Doc {
         }
         let len = c_int::try_from(bytes.len()).map_err(|_| "document too large".to_string())?;
         let collector = Collector::new();
+        // XML_PARSE_HUGE lifts libxml2's own 10 MB text-node ceiling: the envelope scan has
+        // already held the message to the gateway's `[limits]` (size, depth, element count,
+        // value sizes), which are the limits a caller is told about.
         let opts = x::xmlParserOption_XML_PARSE_NONET as c_int
-            | x::xmlParserOption_XML_PARSE_NOCDATA as c_int;
+            | x::xmlParserOption_XML_PARSE_NOCDATA as c_int
+            | x::xmlParserOption_XML_PARSE_HUGE as c_int;
         let doc = unsafe {
             x::xmlReadMemory(
                 bytes.as_ptr() as *const c_char,
@@ -496,6 +503,54 @@ impl Doc {
     /// Takes ownership of a document libxml2/libxslt returned (non-null).
     pub(crate) fn from_raw(doc: x::xmlDocPtr) -> Doc {
         Doc(doc)
+    }
+
+    /// The path of the element a diagnostic names without pointing at it: libxml2 reports
+    /// identity-constraint (keyref, unique) violations found when a scope closes with no
+    /// node, only `Element '{ns}local': ...` and the element's line. That element is found
+    /// again by name and line.
+    fn path_of_reported_element(&self, d: &Diagnostic) -> Option<String> {
+        let line = d.line?;
+        let named = d.message.strip_prefix("Element '")?;
+        let named = &named[..named.find("': ")?];
+        let (ns, local) = match named.strip_prefix('{') {
+            Some(rest) => rest.split_once('}')?,
+            None => ("", named),
+        };
+        // SAFETY: a read-only, iterative walk of the live tree `self` owns (child, next and
+        // parent links, bounded by the tree's size); no node is kept past this call.
+        unsafe {
+            let root = x::xmlDocGetRootElement(self.0);
+            let mut cur = root;
+            while !cur.is_null() {
+                if (*cur).type_ == x::xmlElementType_XML_ELEMENT_NODE
+                    && usize::try_from(x::xmlGetLineNo(cur)).ok() == Some(line)
+                    && CStr::from_ptr((*cur).name as *const c_char).to_bytes() == local.as_bytes()
+                    && ns.as_bytes()
+                        == if (*cur).ns.is_null() || (*(*cur).ns).href.is_null() {
+                            &b""[..]
+                        } else {
+                            CStr::from_ptr((*(*cur).ns).href as *const c_char).to_bytes()
+                        }
+                {
+                    return Some(node_path(cur));
+                }
+                // Next node in document order: first child, else next sibling, else the
+                // next sibling of the nearest ancestor that has one.
+                if !(*cur).children.is_null() {
+                    cur = (*cur).children;
+                    continue;
+                }
+                while !cur.is_null() && cur != root && (*cur).next.is_null() {
+                    cur = (*cur).parent;
+                }
+                if cur.is_null() || cur == root {
+                    break;
+                }
+                cur = (*cur).next;
+            }
+        }
+        None
     }
 
     /// The root element's `(namespace, local name)`.

@@ -596,6 +596,37 @@ mod tests {
         assert!(v[0].starts_with("not well-formed"), "{v:?}");
     }
 
+    #[test]
+    fn keyref_violations_name_their_element() {
+        let dir = tempfile::tempdir().unwrap();
+        let xsd = dir.path().join("k.xsd");
+        std::fs::write(
+            &xsd,
+            r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:k="urn:k" targetNamespace="urn:k" elementFormDefault="qualified">
+  <xs:element name="R">
+    <xs:complexType><xs:sequence>
+      <xs:element name="A" maxOccurs="unbounded"><xs:complexType><xs:attribute name="id" type="xs:string"/></xs:complexType></xs:element>
+      <xs:element name="B" maxOccurs="unbounded"><xs:complexType><xs:attribute name="ref" type="xs:string"/></xs:complexType></xs:element>
+    </xs:sequence></xs:complexType>
+    <xs:key name="AKey"><xs:selector xpath="k:A"/><xs:field xpath="@id"/></xs:key>
+    <xs:keyref name="BRef" refer="k:AKey"><xs:selector xpath="k:B"/><xs:field xpath="@ref"/></xs:keyref>
+  </xs:element>
+</xs:schema>"#,
+        )
+        .unwrap();
+        let set = SchemaSet::compile(&[xsd], &[]).unwrap();
+        let doc = "<R xmlns=\"urn:k\">\n<A id=\"1\"/>\n<B ref=\"1\"/>\n<B ref=\"2\"/>\n</R>";
+        // The payload starts on line 10 of the message: the second B is on line 13.
+        let v = set.validate_at(doc.as_bytes(), None, 10).unwrap_err();
+        assert_eq!(v.len(), 1, "{v:?}");
+        assert!(v[0].starts_with("/R/B[2]: "), "{v:?}");
+        assert!(v[0].contains("keyref '{urn:k}BRef'"), "{v:?}");
+        assert!(v[0].ends_with("(line 13)"), "{v:?}");
+        let dup = "<R xmlns=\"urn:k\"><A id=\"1\"/><A id=\"1\"/><B ref=\"1\"/></R>";
+        let v = set.validate(dup.as_bytes(), None).unwrap_err();
+        assert!(v[0].starts_with("/R/A[2]: Duplicate key-sequence"), "{v:?}");
+    }
+
     /// One compiled schema serves several threads at once, valid and invalid messages
     /// interleaved (the tree pass of an invalid one never sees a streaming context).
     #[test]
