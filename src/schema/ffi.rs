@@ -507,8 +507,10 @@ impl Doc {
 
     /// The path of the element a diagnostic names without pointing at it: libxml2 reports
     /// identity-constraint (keyref, unique) violations found when a scope closes with no
-    /// node, only `Element '{ns}local': ...` and the element's line. That element is found
-    /// again by name and line.
+    /// node, only `Element '{ns}local': ... key-sequence ['v', ...] ...` and the element's
+    /// line. The element is found again by name and line; where several share both (a
+    /// message on one line), by holding the key's values; if that still leaves a doubt,
+    /// no path is given rather than a wrong one.
     fn path_of_reported_element(&self, d: &Diagnostic) -> Option<String> {
         let line = d.line?;
         let named = d.message.strip_prefix("Element '")?;
@@ -517,8 +519,34 @@ impl Doc {
             Some(rest) => rest.split_once('}')?,
             None => ("", named),
         };
+        let candidates = self.elements_named_on_line(ns, local, line);
+        let chosen = match candidates.as_slice() {
+            [one] => Some(*one),
+            [] => None,
+            many => {
+                let values = key_sequence(&d.message);
+                // SAFETY: every candidate is an element of the live tree `self` owns.
+                let holding: Vec<_> = many
+                    .iter()
+                    .filter(|&&n| {
+                        !values.is_empty() && values.iter().all(|v| unsafe { holds(n, v) })
+                    })
+                    .collect();
+                match holding.as_slice() {
+                    [one] => Some(**one),
+                    _ => None,
+                }
+            }
+        };
+        // SAFETY: `chosen` is a node of the live tree `self` owns.
+        chosen.map(|n| unsafe { node_path(n) })
+    }
+
+    /// Elements `{ns}local` that start on `line`, in document order.
+    fn elements_named_on_line(&self, ns: &str, local: &str, line: usize) -> Vec<*const x::xmlNode> {
+        let mut found = Vec::new();
         // SAFETY: a read-only, iterative walk of the live tree `self` owns (child, next and
-        // parent links, bounded by the tree's size); no node is kept past this call.
+        // parent links); the nodes returned are used only while `self` lives.
         unsafe {
             let root = x::xmlDocGetRootElement(self.0);
             let mut cur = root;
@@ -526,14 +554,9 @@ impl Doc {
                 if (*cur).type_ == x::xmlElementType_XML_ELEMENT_NODE
                     && usize::try_from(x::xmlGetLineNo(cur)).ok() == Some(line)
                     && CStr::from_ptr((*cur).name as *const c_char).to_bytes() == local.as_bytes()
-                    && ns.as_bytes()
-                        == if (*cur).ns.is_null() || (*(*cur).ns).href.is_null() {
-                            &b""[..]
-                        } else {
-                            CStr::from_ptr((*(*cur).ns).href as *const c_char).to_bytes()
-                        }
+                    && ns.as_bytes() == namespace_of(cur)
                 {
-                    return Some(node_path(cur));
+                    found.push(cur as *const x::xmlNode);
                 }
                 // Next node in document order: first child, else next sibling, else the
                 // next sibling of the nearest ancestor that has one.
@@ -550,7 +573,7 @@ impl Doc {
                 cur = (*cur).next;
             }
         }
-        None
+        found
     }
 
     /// The root element's `(namespace, local name)`.
@@ -578,6 +601,73 @@ impl Doc {
 impl Drop for Doc {
     fn drop(&mut self) {
         unsafe { x::xmlFreeDoc(self.0) }
+    }
+}
+
+/// The namespace URI of an element (empty for none).
+///
+/// # Safety
+/// `node` is a live element node; the bytes returned live as long as its document.
+unsafe fn namespace_of<'a>(node: *const x::xmlNode) -> &'a [u8] {
+    // SAFETY: per the contract above; `ns` and `href` are null or valid for the document.
+    unsafe {
+        if (*node).ns.is_null() || (*(*node).ns).href.is_null() {
+            b""
+        } else {
+            CStr::from_ptr((*(*node).ns).href as *const c_char).to_bytes()
+        }
+    }
+}
+
+/// The values of `key-sequence ['a', 'b']` in a libxml2 identity-constraint message.
+fn key_sequence(message: &str) -> Vec<String> {
+    let Some(start) = message.find("key-sequence [") else {
+        return Vec::new();
+    };
+    let rest = &message[start + "key-sequence [".len()..];
+    let Some(end) = rest.find("] ") else {
+        return Vec::new();
+    };
+    rest[..end]
+        .split(", ")
+        .filter_map(|v| v.strip_prefix('\'')?.strip_suffix('\'').map(str::to_string))
+        .collect()
+}
+
+/// True when `value` is one of the element's attribute values or the text of one of its
+/// children (where a key's fields point).
+///
+/// # Safety
+/// `node` is a live element node.
+unsafe fn holds(node: *const x::xmlNode, value: &str) -> bool {
+    // SAFETY: per the contract above; attribute and child lists are walked read-only, and
+    // each string libxml2 returns is freed after use.
+    unsafe {
+        let equal = |p: *mut x::xmlChar| {
+            if p.is_null() {
+                return false;
+            }
+            let same = CStr::from_ptr(p as *const c_char).to_bytes() == value.as_bytes();
+            if let Some(free) = x::xmlFree {
+                free(p as *mut c_void);
+            }
+            same
+        };
+        let mut a = (*node).properties;
+        while !a.is_null() {
+            if equal(x::xmlNodeGetContent(a as *const x::xmlNode)) {
+                return true;
+            }
+            a = (*a).next;
+        }
+        let mut c = (*node).children;
+        while !c.is_null() {
+            if (*c).type_ == x::xmlElementType_XML_ELEMENT_NODE && equal(x::xmlNodeGetContent(c)) {
+                return true;
+            }
+            c = (*c).next;
+        }
+        false
     }
 }
 
