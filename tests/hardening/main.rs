@@ -6,3 +6,5 @@
 mod common;
 mod memory;
 mod schema;
+mod stress;
+mod traffic;

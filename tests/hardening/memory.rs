@@ -4,17 +4,10 @@
 //! when memcheck saw no invalid read or write and no use of freed memory (the class of
 //! defect libxml2's reused validation context caused). Bounded: some 150 requests.
 
-use std::path::Path;
 use std::sync::Arc;
 
-use lienthong::model::SoapVersion;
-use lienthong::wssec::{pki, Signer};
-
 use crate::common::*;
-
-const PROVINCE: &str = "000.00.00.H38";
-const DISTRICT: &str = "000.00.21.H38";
-const PLANNING: &str = "000.00.13.H38";
+use crate::traffic::{mix, send};
 
 /// valgrind's exit status when it found errors (`--error-exitcode`).
 const MEMCHECK_FOUND_ERRORS: i32 = 99;
@@ -29,174 +22,6 @@ const FORBIDDEN_KINDS: &[&str] = &[
     "InvalidMemPool",
     "FishyValue",
 ];
-
-/// One request of the mix: where it goes, how, and what must come back.
-pub struct Case {
-    pub label: String,
-    pub service: &'static str,
-    pub version: SoapVersion,
-    pub body: Vec<u8>,
-    /// The HTTP statuses this case may be answered with.
-    pub statuses: &'static [u16],
-}
-
-/// Signs `payload` in an envelope of `version` as `agency`, with the development PKI the
-/// gateway's data directory holds.
-pub fn signed(data: &Path, agency: &str, version: SoapVersion, payload: &str) -> Vec<u8> {
-    let signer = Signer::load(
-        &pki::agency_key(data, agency),
-        &pki::agency_cert(data, agency),
-        None,
-        None,
-    )
-    .unwrap();
-    let envelope = lienthong::pipeline::envelope::build(version, &[], payload.as_bytes());
-    signer
-        .sign(
-            &envelope,
-            &Default::default(),
-            chrono::Duration::seconds(300),
-        )
-        .unwrap()
-}
-
-fn content_type(version: SoapVersion) -> &'static str {
-    match version {
-        SoapVersion::V11 => "text/xml; charset=utf-8",
-        SoapVersion::V12 => "application/soap+xml; charset=utf-8",
-    }
-}
-
-pub fn send(addr: std::net::SocketAddr, case: &Case) -> HttpResponse {
-    let mut headers = vec![("Content-Type", content_type(case.version))];
-    if case.version == SoapVersion::V11 {
-        headers.push(("SOAPAction", "\"\""));
-    }
-    http(
-        addr,
-        "POST",
-        &format!("/services/{}", case.service),
-        &headers,
-        &case.body,
-    )
-}
-
-/// The mix: for each example service and each SOAP version its binding has, one request
-/// of every kind. A fresh signature for each (the gateway accepts a signature once).
-pub fn mix(data: &Path) -> Vec<Case> {
-    let district_case = |name: &str| {
-        payload(&format!(
-            "conf/mappings/ho-so-huyen-tinh/tests/{name}/input.xml"
-        ))
-    };
-    // (service, payload of a valid call, the agency that may call it, the SOAP versions)
-    let services: Vec<(&'static str, String, &str, &[SoapVersion])> = vec![
-        (
-            "ho-tich",
-            example("ho-tich-TraCuuKhaiSinh"),
-            PROVINCE,
-            &[SoapVersion::V11, SoapVersion::V12],
-        ),
-        (
-            "ho-tich",
-            example("ho-tich-TraCuuKetHon"),
-            PROVINCE,
-            &[SoapVersion::V11, SoapVersion::V12],
-        ),
-        (
-            "dang-ky-kinh-doanh",
-            example("dang-ky-kinh-doanh-TraCuuDoanhNghiep"),
-            PROVINCE,
-            &[SoapVersion::V11],
-        ),
-        (
-            "mot-cua",
-            example("mot-cua-TraCuuTrangThaiHoSo"),
-            PROVINCE,
-            &[SoapVersion::V12],
-        ),
-        (
-            "tiep-nhan-ho-so",
-            district_case("day-du"),
-            DISTRICT,
-            &[SoapVersion::V11, SoapVersion::V12],
-        ),
-    ];
-    let mut out = Vec::new();
-    for (service, valid, agency, versions) in services {
-        for &version in versions {
-            let v = version.label();
-            let mut push = |kind: &str, body: Vec<u8>, statuses: &'static [u16]| {
-                out.push(Case {
-                    label: format!("{service} {v} {kind}"),
-                    service,
-                    version,
-                    body,
-                    statuses,
-                })
-            };
-            push("valid", signed(data, agency, version, &valid), &[200]);
-            // An element the schema does not allow, after the first child's end tag.
-            let close = valid.find("</").unwrap();
-            let end = close + valid[close..].find('>').unwrap() + 1;
-            let invalid = format!("{}<Thua>x</Thua>{}", &valid[..end], &valid[end..]);
-            push(
-                "schema-invalid",
-                signed(data, agency, version, &invalid),
-                &[400, 500],
-            );
-            // One character of the signed payload changed after signing.
-            let text = first_text(&valid);
-            let tampered = String::from_utf8(signed(data, agency, version, &valid))
-                .unwrap()
-                .replacen(&format!(">{text}<"), &format!(">{text}0<"), 1)
-                .into_bytes();
-            push("tampered", tampered, &[400, 500]);
-            push(
-                "unsigned",
-                lienthong::pipeline::envelope::build(version, &[], valid.as_bytes()),
-                &[400, 500],
-            );
-            push(
-                "unauthorised",
-                signed(data, PLANNING, version, &valid),
-                &[400, 500],
-            );
-            let whole = signed(data, agency, version, &valid);
-            push("truncated", whole[..whole.len() / 2].to_vec(), &[400, 500]);
-            push(
-                "doctype",
-                format!(
-                    "<!DOCTYPE e [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>{}",
-                    String::from_utf8_lossy(&whole)
-                )
-                .into_bytes(),
-                &[400, 500],
-            );
-            if service == "tiep-nhan-ho-so" {
-                push(
-                    "mapping-failing",
-                    signed(data, agency, version, &district_case("loi-ngay-nop")),
-                    &[400, 500],
-                );
-            }
-        }
-    }
-    // The wrong SOAP version for a binding that has only the other one.
-    out.push(Case {
-        label: "mot-cua 1.1 (binding is 1.2 only)".into(),
-        service: "mot-cua",
-        version: SoapVersion::V11,
-        body: signed(
-            data,
-            PROVINCE,
-            SoapVersion::V11,
-            &example("mot-cua-TraCuuTrangThaiHoSo"),
-        ),
-        statuses: &[400, 500],
-    });
-    out
-}
 
 #[test]
 fn memcheck_sees_no_invalid_access_under_a_concurrent_hostile_mix() {
@@ -281,19 +106,6 @@ fn memcheck_sees_no_invalid_access_under_a_concurrent_hostile_mix() {
         report.contains("</valgrindoutput>"),
         "valgrind did not finish its report"
     );
-}
-
-/// The first text node of a payload (what a tamperer changes).
-fn first_text(payload: &str) -> &str {
-    let mut rest = payload;
-    loop {
-        let gt = rest.find('>').expect("a text node");
-        rest = &rest[gt + 1..];
-        let lt = rest.find('<').expect("a text node");
-        if lt > 0 && !rest[..lt].trim().is_empty() {
-            return &rest[..lt];
-        }
-    }
 }
 
 /// The first few `<error>` blocks of a memcheck XML report, for the failure message.
