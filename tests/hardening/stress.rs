@@ -203,12 +203,12 @@ fn client(addr: SocketAddr, data: std::path::PathBuf, worker: usize, requests: u
                 None => sign_with(signer(call.agency), call.version, "<x/>"),
             },
             Kind::SchemaInvalid => sign_with(
-                &signer(call.agency),
+                signer(call.agency),
                 call.version,
                 &schema_invalid(&call.payload),
             ),
             Kind::MappingFailing => sign_with(
-                &signer(DISTRICT),
+                signer(DISTRICT),
                 call.version,
                 &district_case("loi-ngay-nop"),
             ),
