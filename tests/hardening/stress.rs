@@ -5,8 +5,7 @@
 //! holds exactly one record per request, its chain verified. Prints what it measured
 //! (requests, statuses, rate, RSS at start and end).
 //!
-//! The 50,000 run is the release build's (`cargo test --release --test hardening stress`,
-//! which `.ci/run` runs); a debug build, as plain `cargo test` makes, sends 5,000 in the same
+//! The 50,000 run is the release build's (`cargo test --release --test hardening stress`); a debug build, as plain `cargo test` makes, sends 5,000 in the same
 //! mix, since its unoptimised envelope scan and signing run about ten times slower.
 //! `LIENTHONG_STRESS_REQUESTS=N` sets the count either way.
 
