@@ -2,9 +2,9 @@
 //! entity loader that never touches the network and serves generated schema documents from
 //! memory, validation errors carrying the offending node, and a hardened payload parser.
 //!
-//! Everything here is single-threaded per object: libxml2 documents, schemas and
-//! validation contexts are not `Send` (DEPENDENCIES.md, pitfall 8), so the owners below are
-//! `!Send` by construction (raw pointers).
+//! Documents and validation contexts are single-threaded and `!Send` by construction (raw
+//! pointers); a compiled schema is read-only once parsed and shared between threads
+//! ([`Compiled`]). The lifetime rules are in `docs/SECURITY.md`, "libxml2 lifetimes".
 
 use std::collections::HashMap;
 use std::ffi::{c_char, c_int, c_void, CStr, CString};
