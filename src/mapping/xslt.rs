@@ -70,6 +70,8 @@ struct Compiled(*mut c_void);
 
 impl Drop for Compiled {
     fn drop(&mut self) {
+        // SAFETY: made by xsltParseStylesheetDoc, which owns its document; freed once
+        // when the last Rc on this thread goes.
         unsafe { xsltFreeStylesheet(self.0) }
     }
 }
@@ -109,6 +111,7 @@ impl Stylesheet {
         let url = CString::new(ffi::location(&src.path)).map_err(|_| "bad path".to_string())?;
         let len = c_int::try_from(src.text.len()).map_err(|_| "stylesheet too large")?;
         // Trusted file: entities allowed, network never (the loader refuses it too).
+        // SAFETY: `text` and `url` outlive the call; the length is the buffer's.
         let doc = unsafe {
             x::xmlReadMemory(
                 src.text.as_ptr() as *const c_char,
@@ -121,10 +124,11 @@ impl Stylesheet {
         if doc.is_null() {
             return Err("the stylesheet is not well-formed XML".into());
         }
+        // SAFETY: `doc` is a live document; on success the stylesheet owns it.
         let style = unsafe { xsltParseStylesheetDoc(doc) };
         if style.is_null() {
-            // On failure libxslt leaves the document with us.
-            drop(Doc::from_raw(doc));
+            // SAFETY: on failure libxslt leaves the document with us, to free once.
+            drop(unsafe { Doc::from_raw(doc) });
             return Err(
                 "not a valid XSLT 1.0 stylesheet (see the log for libxslt's reason)".into(),
             );
@@ -143,50 +147,106 @@ impl Stylesheet {
     pub fn transform(&self, input: &[u8]) -> Result<Vec<u8>, Failure> {
         let style = self.compiled().map_err(Failure::Input)?;
         let doc = Doc::parse(input).map_err(Failure::Input)?;
-        unsafe {
-            let ctxt = xsltNewTransformContext(style.0, doc.as_ptr());
-            if ctxt.is_null() {
-                return Err(Failure::Input("cannot create an XSLT context".into()));
-            }
-            let sec = xsltNewSecurityPrefs();
-            for opt in [
-                SECPREF_READ_FILE,
-                SECPREF_WRITE_FILE,
-                SECPREF_CREATE_DIRECTORY,
-                SECPREF_READ_NETWORK,
-                SECPREF_WRITE_NETWORK,
-            ] {
-                xsltSetSecurityPrefs(sec, opt, xsltSecurityForbid);
-            }
-            xsltSetCtxtSecurityPrefs(sec, ctxt);
-            let result = xsltApplyStylesheetUser(
+        // Declared in this order so that the context is freed first, then the prefs.
+        let sec = SecurityPrefs::forbid_all()?;
+        let ctxt = TransformContext::new(&style, &doc)?;
+        // SAFETY: both pointers are live (owned by the guards above, dropped after this
+        // call); the prefs outlive the context's use of them, which ends with the transform.
+        if unsafe { xsltSetCtxtSecurityPrefs(sec.0, ctxt.0) } != 0 {
+            // Running without the restrictions would let a mapping read local files.
+            return Err(Failure::Input("cannot restrict the XSLT context".into()));
+        }
+        // SAFETY: `style`, `doc` and `ctxt` are live; `ctxt` was made for this stylesheet
+        // and this document; null params/output/profile are allowed by libxslt.
+        let result = unsafe {
+            xsltApplyStylesheetUser(
                 style.0,
                 doc.as_ptr(),
                 std::ptr::null(),
                 std::ptr::null(),
                 std::ptr::null_mut(),
-                ctxt,
-            );
-            xsltFreeTransformContext(ctxt);
-            xsltFreeSecurityPrefs(sec);
-            if result.is_null() {
-                return Err(Failure::Value {
-                    path: "/".into(),
-                    problem: "the stylesheet stopped (xsl:message terminate, or a forbidden document() access)".into(),
-                });
-            }
-            let result = Doc::from_raw(result);
-            let mut out: *mut u8 = std::ptr::null_mut();
-            let mut len: c_int = 0;
-            let rc = xsltSaveResultToString(&mut out, &mut len, result.as_ptr(), style.0);
-            if rc != 0 || out.is_null() {
-                return Err(Failure::Input("cannot serialise the XSLT result".into()));
-            }
-            let bytes = std::slice::from_raw_parts(out, len.max(0) as usize).to_vec();
-            if let Some(free) = x::xmlFree {
-                free(out as *mut c_void);
-            }
-            Ok(bytes)
+                ctxt.0,
+            )
+        };
+        if result.is_null() {
+            return Err(Failure::Value {
+                path: "/".into(),
+                problem: "the stylesheet stopped (xsl:message terminate, or a forbidden document() access)".into(),
+            });
         }
+        // SAFETY: a non-null result document is the caller's to free.
+        let result = unsafe { Doc::from_raw(result) };
+        let mut out: *mut u8 = std::ptr::null_mut();
+        let mut len: c_int = 0;
+        // SAFETY: `result` and `style` are live; libxslt allocates `out` with xmlMalloc.
+        let rc = unsafe { xsltSaveResultToString(&mut out, &mut len, result.as_ptr(), style.0) };
+        if rc != 0 || out.is_null() {
+            return Err(Failure::Input("cannot serialise the XSLT result".into()));
+        }
+        // SAFETY: libxslt wrote `len` bytes at `out`; copied before it is freed below.
+        let bytes = unsafe { std::slice::from_raw_parts(out, len.max(0) as usize) }.to_vec();
+        // SAFETY: `out` came from xmlMalloc and is freed once.
+        unsafe { ffi::xml_free(out as *mut c_void) };
+        Ok(bytes)
+    }
+}
+
+/// One transformation's context; freed before the security preferences it points to
+/// (declared after them at each use, so dropped first).
+struct TransformContext(*mut c_void);
+
+impl TransformContext {
+    fn new(style: &Compiled, doc: &Doc) -> Result<Self, Failure> {
+        // SAFETY: both are live for the context's whole life (the caller holds them past
+        // the guard's drop); libxslt returns null on allocation failure.
+        let ctxt = unsafe { xsltNewTransformContext(style.0, doc.as_ptr()) };
+        if ctxt.is_null() {
+            return Err(Failure::Input("cannot create an XSLT context".into()));
+        }
+        Ok(Self(ctxt))
+    }
+}
+
+impl Drop for TransformContext {
+    fn drop(&mut self) {
+        // SAFETY: made by xsltNewTransformContext, freed once.
+        unsafe { xsltFreeTransformContext(self.0) }
+    }
+}
+
+/// Preferences that forbid every file and network access (`security.h`).
+struct SecurityPrefs(*mut c_void);
+
+impl SecurityPrefs {
+    fn forbid_all() -> Result<Self, Failure> {
+        // SAFETY: no arguments; null on allocation failure, checked below.
+        let sec = unsafe { xsltNewSecurityPrefs() };
+        if sec.is_null() {
+            return Err(Failure::Input(
+                "cannot create XSLT security preferences".into(),
+            ));
+        }
+        let prefs = Self(sec);
+        for opt in [
+            SECPREF_READ_FILE,
+            SECPREF_WRITE_FILE,
+            SECPREF_CREATE_DIRECTORY,
+            SECPREF_READ_NETWORK,
+            SECPREF_WRITE_NETWORK,
+        ] {
+            // SAFETY: `prefs` is live; the option is one of security.h's values and
+            // xsltSecurityForbid is libxslt's own check function.
+            if unsafe { xsltSetSecurityPrefs(prefs.0, opt, xsltSecurityForbid) } != 0 {
+                return Err(Failure::Input("cannot restrict the XSLT context".into()));
+            }
+        }
+        Ok(prefs)
+    }
+}
+
+impl Drop for SecurityPrefs {
+    fn drop(&mut self) {
+        // SAFETY: made by xsltNewSecurityPrefs, freed once, after every context using it.
+        unsafe { xsltFreeSecurityPrefs(self.0) }
     }
 }

@@ -25,18 +25,39 @@ fn registry() -> &'static Mutex<HashMap<String, Source>> {
     REG.get_or_init(|| Mutex::new(HashMap::new()))
 }
 
-static mut PREVIOUS_LOADER: x::xmlExternalEntityLoader = None;
+/// The loader libxml2 had before ours, for local files nobody registered.
+static PREVIOUS_LOADER: OnceLock<x::xmlExternalEntityLoader> = OnceLock::new();
 static INIT: Once = Once::new();
 
 /// Initialises libxml2 once (on whichever thread comes first, before any other use) and
 /// installs the loader. Idempotent.
 pub fn init() {
+    // SAFETY: runs once, before any other libxml2 use of this process (every entry point
+    // calls `init` first); xmlInitParser is the documented first call, and the loader is
+    // installed before any parse can call it.
     INIT.call_once(|| unsafe {
         x::xmlInitParser();
         x::xmlSchemaInitTypes();
-        PREVIOUS_LOADER = x::xmlGetExternalEntityLoader();
+        PREVIOUS_LOADER.get_or_init(|| x::xmlGetExternalEntityLoader());
         x::xmlSetExternalEntityLoader(Some(loader));
     });
+}
+
+/// Frees memory libxml2 or a library built on it allocated (strings, buffers).
+///
+/// # Safety
+/// `p` is null or came from libxml2's allocator and is freed once.
+pub(crate) unsafe fn xml_free(p: *mut c_void) {
+    if p.is_null() {
+        return;
+    }
+    // SAFETY: `xmlFree` is the allocator's function pointer, set by libxml2 itself at load
+    // and never replaced in this process (nothing calls xmlMemSetup), so the read races
+    // with no write; the caller vouches for `p`.
+    if let Some(free) = unsafe { x::xmlFree } {
+        // SAFETY: as above; `p` is non-null and libxml2's.
+        unsafe { free(p) }
+    }
 }
 
 /// Serves `uri` from memory until [`forget`] is called.
@@ -83,6 +104,10 @@ unsafe extern "C" fn loader(
         .into_owned();
     let found = registry().lock().ok().and_then(|r| r.get(&u).cloned());
     match found {
+        // SAFETY: `ctxt` is the parser libxml2 called us for; `text` (an Arc clone held
+        // by the registry) outlives the input stream, which only borrows it while the
+        // parse that asked runs, and `forget` only runs once that set's loading is done;
+        // the filename is a copy libxml2 frees with the input.
         Some(Source::Memory(text)) => unsafe {
             let input = x::xmlNewStringInputStream(ctxt, text.as_ptr() as *const x::xmlChar);
             if !input.is_null() {
@@ -90,6 +115,7 @@ unsafe extern "C" fn loader(
             }
             input
         },
+        // SAFETY: `path` is a NUL-terminated copy valid for the call; libxml2 opens it.
         Some(Source::File(path)) => unsafe { x::xmlNewInputFromFile(ctxt, path.as_ptr()) },
         None => {
             let lower = u.to_ascii_lowercase();
@@ -98,9 +124,10 @@ unsafe extern "C" fn loader(
                 log::warn!("refused to fetch {u}: nothing is fetched over the network");
                 return std::ptr::null_mut();
             }
-            // SAFETY: read once after `init` wrote it; never written again.
-            match unsafe { PREVIOUS_LOADER } {
+            match PREVIOUS_LOADER.get().copied().flatten() {
+                // SAFETY: libxml2's own loader, called with the arguments it gave us.
                 Some(prev) => unsafe { prev(url, id, ctxt) },
+                // SAFETY: `url` is NUL-terminated and valid for the call.
                 None => unsafe { x::xmlNewInputFromFile(ctxt, url) },
             }
         }
@@ -162,8 +189,11 @@ unsafe extern "C" fn collect(ctx: *mut c_void, error: x::xmlErrorPtr) {
     }
     // SAFETY: `ctx` is the `Vec<Diagnostic>` installed by `Collector` for this call only.
     let out = unsafe { &mut *(ctx as *mut Vec<Diagnostic>) };
+    // SAFETY: non-null (checked), libxml2's error record, valid for this call only; no
+    // field is kept past it (strings are copied out).
     let e = unsafe { &*error };
     let text = |p: *const c_char| {
+        // SAFETY: the record's strings are NUL-terminated and live as long as it.
         (!p.is_null()).then(|| unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned())
     };
     let path = if e.node.is_null() {
@@ -171,8 +201,11 @@ unsafe extern "C" fn collect(ctx: *mut c_void, error: x::xmlErrorPtr) {
     } else {
         let node = e.node as *const x::xmlNode;
         // Only element/attribute nodes have a meaningful path.
+        // SAFETY: the node of a live error is in the document being parsed or validated,
+        // which outlives the callback.
         let t = unsafe { (*node).type_ };
         if t == x::xmlElementType_XML_ELEMENT_NODE || t == x::xmlElementType_XML_ATTRIBUTE_NODE {
+            // SAFETY: as above: an element or attribute of a live tree.
             Some(unsafe { node_path(node) })
         } else {
             None
@@ -190,18 +223,30 @@ unsafe extern "C" fn collect(ctx: *mut c_void, error: x::xmlErrorPtr) {
 /// `/h:HoSo/h:GiayTo[2]/h:SoBan`: names as the document writes them (prefix if it used
 /// one), with a 1-based index only where same-named siblings make it ambiguous.
 /// (libxml2's `xmlGetNodePath` writes `*` for default-namespace elements.)
+///
+/// # Safety
+/// `node` is an element or attribute of a live tree, not modified during the call.
 unsafe fn node_path(node: *const x::xmlNode) -> String {
+    /// # Safety
+    /// `n` is a live element or attribute node.
     unsafe fn name(n: *const x::xmlNode) -> String {
+        // SAFETY: a live element's or attribute's name is a non-null NUL-terminated string.
         let local = unsafe { CStr::from_ptr((*n).name as *const c_char) }.to_string_lossy();
+        // SAFETY: reading a field of a live node.
         let ns = unsafe { (*n).ns };
+        // SAFETY: a non-null `ns` is a live namespace of the same tree.
         if !ns.is_null() && !unsafe { (*ns).prefix }.is_null() {
+            // SAFETY: checked non-null just above; NUL-terminated.
             let p = unsafe { CStr::from_ptr((*ns).prefix as *const c_char) }.to_string_lossy();
             format!("{p}:{local}")
         } else {
             local.into_owned()
         }
     }
+    /// # Safety
+    /// `a` and `b` are live nodes of one tree.
     unsafe fn same(a: *const x::xmlNode, b: *const x::xmlNode) -> bool {
+        // SAFETY: fields of live nodes; names and hrefs are NUL-terminated.
         unsafe {
             (*b).type_ == x::xmlElementType_XML_ELEMENT_NODE
                 && x::xmlStrEqual((*a).name, (*b).name) != 0
@@ -218,25 +263,36 @@ unsafe fn node_path(node: *const x::xmlNode) -> String {
     let mut cur = node;
     let mut depth = 0;
     while !cur.is_null() && depth < 1024 {
+        // SAFETY: `cur` walks from a live node up through `parent` links, and `p`/`n`
+        // below across `prev`/`next` sibling links, of the same live tree; each is checked
+        // for null before use, and nothing changes the tree meanwhile ("see above").
         let t = unsafe { (*cur).type_ };
         if t == x::xmlElementType_XML_ATTRIBUTE_NODE {
+            // SAFETY: see above; an attribute node.
             parts.push(format!("@{}", unsafe { name(cur) }));
         } else if t == x::xmlElementType_XML_ELEMENT_NODE {
             let (mut before, mut after) = (0, 0);
+            // SAFETY: see above.
             let mut p = unsafe { (*cur).prev } as *const x::xmlNode;
             while !p.is_null() {
+                // SAFETY: see above; siblings of one tree.
                 if unsafe { same(cur, p) } {
                     before += 1;
                 }
+                // SAFETY: see above.
                 p = unsafe { (*p).prev };
             }
+            // SAFETY: see above.
             let mut n = unsafe { (*cur).next } as *const x::xmlNode;
             while !n.is_null() {
+                // SAFETY: see above; siblings of one tree.
                 if unsafe { same(cur, n) } {
                     after += 1;
                 }
+                // SAFETY: see above.
                 n = unsafe { (*n).next };
             }
+            // SAFETY: see above; an element node.
             let nm = unsafe { name(cur) };
             parts.push(if before + after > 0 {
                 format!("{nm}[{}]", before + 1)
@@ -246,6 +302,7 @@ unsafe fn node_path(node: *const x::xmlNode) -> String {
         } else {
             break;
         }
+        // SAFETY: see above.
         cur = unsafe { (*cur).parent };
         depth += 1;
     }
@@ -272,6 +329,8 @@ impl Collector {
                 *x::__xmlStructuredErrorContext(),
             )
         };
+        // SAFETY: `diags` stays valid until `drop` restores the previous handler, and the
+        // handler is per thread, so no other thread's errors reach this vector.
         unsafe { x::xmlSetStructuredErrorFunc(diags as *mut c_void, Some(collect)) };
         Self { diags, previous }
     }
@@ -288,6 +347,8 @@ impl Collector {
 
 impl Drop for Collector {
     fn drop(&mut self) {
+        // SAFETY: the previous handler is put back first, so no callback can reach the
+        // vector, which is then freed once (it came from `Box::into_raw`).
         unsafe {
             x::xmlSetStructuredErrorFunc(self.previous.1, self.previous.0);
             drop(Box::from_raw(self.diags));
@@ -470,6 +531,8 @@ impl Doc {
         let opts = x::xmlParserOption_XML_PARSE_NONET as c_int
             | x::xmlParserOption_XML_PARSE_NOCDATA as c_int
             | x::xmlParserOption_XML_PARSE_HUGE as c_int;
+        // SAFETY: `bytes` outlives the call and `len` is its length; the errors go to
+        // `collector`, alive until after the call.
         let doc = unsafe {
             x::xmlReadMemory(
                 bytes.as_ptr() as *const c_char,
@@ -489,6 +552,7 @@ impl Doc {
             return Err(format!("not well-formed XML: {first}"));
         }
         let doc = Doc(doc);
+        // SAFETY: `doc` owns a live, non-null document.
         if unsafe { !x::xmlGetIntSubset(doc.0).is_null() } {
             return Err("DOCTYPE is not accepted".into());
         }
@@ -500,8 +564,11 @@ impl Doc {
         self.0
     }
 
-    /// Takes ownership of a document libxml2/libxslt returned (non-null).
-    pub(crate) fn from_raw(doc: x::xmlDocPtr) -> Doc {
+    /// Takes ownership of a document libxml2/libxslt returned.
+    ///
+    /// # Safety
+    /// `doc` is non-null, owned by nobody else and not freed elsewhere: the `Doc` frees it.
+    pub(crate) unsafe fn from_raw(doc: x::xmlDocPtr) -> Doc {
         Doc(doc)
     }
 
@@ -525,10 +592,10 @@ impl Doc {
             [] => None,
             many => {
                 let values = key_sequence(&d.message);
-                // SAFETY: every candidate is an element of the live tree `self` owns.
                 let holding: Vec<_> = many
                     .iter()
                     .filter(|&&n| {
+                        // SAFETY: every candidate is an element of the live tree `self` owns.
                         !values.is_empty() && values.iter().all(|v| unsafe { holds(n, v) })
                     })
                     .collect();
@@ -578,6 +645,8 @@ impl Doc {
 
     /// The root element's `(namespace, local name)`.
     pub fn root(&self) -> Option<(String, String)> {
+        // SAFETY: `self` owns a live document; the root and its namespace are read and
+        // their strings copied out, null-checked first.
         unsafe {
             let root = x::xmlDocGetRootElement(self.0);
             if root.is_null() {
@@ -600,6 +669,8 @@ impl Doc {
 
 impl Drop for Doc {
     fn drop(&mut self) {
+        // SAFETY: owned since `parse`/`from_raw`, freed once; no node pointer taken from it
+        // outlives a `&self` borrow.
         unsafe { x::xmlFreeDoc(self.0) }
     }
 }
@@ -648,9 +719,7 @@ unsafe fn holds(node: *const x::xmlNode, value: &str) -> bool {
                 return false;
             }
             let same = CStr::from_ptr(p as *const c_char).to_bytes() == value.as_bytes();
-            if let Some(free) = x::xmlFree {
-                free(p as *mut c_void);
-            }
+            xml_free(p as *mut c_void);
             same
         };
         let mut a = (*node).properties;

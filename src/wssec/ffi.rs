@@ -7,6 +7,7 @@
 
 use std::cell::RefCell;
 use std::ffi::{c_char, c_int, c_void, CStr};
+use std::marker::PhantomData;
 use std::ptr;
 use std::sync::Once;
 
@@ -14,7 +15,7 @@ use foreign_types::ForeignTypeRef;
 use openssl::pkey::{HasPublic, PKeyRef};
 use xmlsec::bindings as xs;
 
-use super::dom::Elem;
+use super::dom::{Doc, Elem};
 
 extern "C" {
     /// xmlsec/errors.h: replaces the callback that prints every error on stderr.
@@ -49,6 +50,10 @@ thread_local! {
 /// DEPENDENCIES.md pitfall 8: the libraries' global init must run once, before any worker
 /// thread uses them; `Engine::load` calls this on the main thread.
 pub fn init() {
+    // SAFETY: runs once per process (`Once`), before any other libxmlsec1 call (every
+    // entry point of this module calls `init` first), in the order xmlsec's documentation
+    // gives: libxml2, xmlsec, the crypto app, the crypto engine; the callback is a plain
+    // function valid for the whole process.
     INIT.call_once(|| unsafe {
         libxml::bindings::xmlInitParser();
         assert!(xs::xmlSecInit() >= 0, "libxmlsec1 failed to initialise");
@@ -119,6 +124,10 @@ pub struct Key(xs::xmlSecKeyPtr);
 impl Key {
     pub fn from_pkey<T: HasPublic>(pkey: &PKeyRef<T>) -> Result<Key, String> {
         init();
+        // SAFETY: `raw` is a live EVP_PKEY; the reference taken by up_ref is handed to
+        // xmlsec by Adopt (or released on failure), so the caller's `pkey` keeps its own.
+        // Each object made here is destroyed exactly once on every failure path, and on
+        // success the key owns the data.
         unsafe {
             let raw = pkey.as_ptr() as *mut c_void;
             if EVP_PKEY_up_ref(raw) != 1 {
@@ -185,6 +194,8 @@ pub enum DigestAlg {
 }
 
 fn sig_klass(a: SigAlg) -> xs::xmlSecTransformId {
+    // SAFETY: the GetKlass functions return pointers to static transform descriptions;
+    // they take no arguments and are valid after `init`.
     unsafe {
         match a {
             SigAlg::RsaSha256 => xs::xmlSecOpenSSLTransformRsaSha256GetKlass(),
@@ -198,6 +209,7 @@ fn sig_klass(a: SigAlg) -> xs::xmlSecTransformId {
 }
 
 fn digest_klass(a: DigestAlg) -> xs::xmlSecTransformId {
+    // SAFETY: as in `sig_klass`.
     unsafe {
         match a {
             DigestAlg::Sha256 => xs::xmlSecOpenSSLTransformSha256GetKlass(),
@@ -217,17 +229,31 @@ pub enum Status {
 
 /// A `xmlSecDSigCtx` restricted to same-document references and the allow-listed
 /// transforms (pitfall 5: by default libxmlsec1 fetches any Reference URI).
-pub struct DsigCtx(xs::xmlSecDSigCtxPtr);
+///
+/// After a sign or verify the context keeps pointers into the document it worked on
+/// (reference results, node sets), which it touches again when it is destroyed: the
+/// lifetime `'d` ties the context to that document, so the compiler refuses code that
+/// frees the document first.
+pub struct DsigCtx<'d> {
+    ptr: xs::xmlSecDSigCtxPtr,
+    _doc: PhantomData<&'d Doc>,
+}
 
-impl DsigCtx {
-    pub fn new(sigs: &[SigAlg], digests: &[DigestAlg]) -> Result<DsigCtx, String> {
+impl<'d> DsigCtx<'d> {
+    pub fn new(sigs: &[SigAlg], digests: &[DigestAlg]) -> Result<DsigCtx<'d>, String> {
         init();
+        // SAFETY: a fresh context with no keys manager; `me` owns it from the first line,
+        // so every early return destroys it. The fields written are plain settings of
+        // the context, and the transform classes are static.
         unsafe {
             let ctx = xs::xmlSecDSigCtxCreate(ptr::null_mut());
             if ctx.is_null() {
                 return Err("xmlSecDSigCtxCreate failed".into());
             }
-            let me = DsigCtx(ctx);
+            let me = DsigCtx {
+                ptr: ctx,
+                _doc: PhantomData,
+            };
             (*ctx).enabledReferenceUris = xs::xmlSecTransformUriTypeSameDocument as _;
             // ds:Object and Manifest are refused by policy; make xmlsec ignore them too.
             (*ctx).flags |= xs::XMLSEC_DSIG_FLAGS_IGNORE_MANIFESTS;
@@ -250,26 +276,30 @@ impl DsigCtx {
     }
 
     fn set_key(&mut self, key: Key) {
+        // SAFETY: the context is live and owns its `signKey`: a previous key is destroyed
+        // once before the new one (whose ownership `into_raw` gives up) takes its place.
         unsafe {
-            if !(*self.0).signKey.is_null() {
-                xs::xmlSecKeyDestroy((*self.0).signKey);
+            if !(*self.ptr).signKey.is_null() {
+                xs::xmlSecKeyDestroy((*self.ptr).signKey);
             }
-            (*self.0).signKey = key.into_raw();
+            (*self.ptr).signKey = key.into_raw();
         }
     }
 
     /// Checks every reference digest and the signature value of `signature` (a
     /// `ds:Signature` element); rule 13: one without the other is a bypass, and
     /// libxmlsec1 reports success only when all of them match.
-    pub fn verify(&mut self, signature: Elem<'_>, key: Key) -> Result<Status, String> {
+    pub fn verify(&mut self, signature: Elem<'d>, key: Key) -> Result<Status, String> {
         self.set_key(key);
         let _ = last_error();
+        // SAFETY: `signature` is an element of a document that outlives `self` ('d); the
+        // context only reads the document (references are same-document only).
         unsafe {
-            let rc = xs::xmlSecDSigCtxVerify(self.0, signature.ptr() as xs::xmlNodePtr);
+            let rc = xs::xmlSecDSigCtxVerify(self.ptr, signature.ptr() as xs::xmlNodePtr);
             if rc < 0 {
                 return Err(last_error());
             }
-            let status = (*self.0).status;
+            let status = (*self.ptr).status;
             if status == xs::xmlSecDSigStatus_xmlSecDSigStatusSucceeded {
                 Ok(Status::Valid)
             } else {
@@ -279,11 +309,13 @@ impl DsigCtx {
     }
 
     /// Fills DigestValue and SignatureValue of a `ds:Signature` template.
-    pub fn sign(&mut self, signature: Elem<'_>, key: Key) -> Result<(), String> {
+    pub fn sign(&mut self, signature: Elem<'d>, key: Key) -> Result<(), String> {
         self.set_key(key);
         let _ = last_error();
+        // SAFETY: as in `verify`; signing writes only the DigestValue and SignatureValue
+        // text of the template, which belongs to that same live document.
         unsafe {
-            if xs::xmlSecDSigCtxSign(self.0, signature.ptr() as xs::xmlNodePtr) < 0 {
+            if xs::xmlSecDSigCtxSign(self.ptr, signature.ptr() as xs::xmlNodePtr) < 0 {
                 return Err(last_error());
             }
         }
@@ -291,10 +323,11 @@ impl DsigCtx {
     }
 }
 
-impl Drop for DsigCtx {
+impl Drop for DsigCtx<'_> {
     fn drop(&mut self) {
-        // SAFETY: destroys the context and the key it owns.
-        unsafe { xs::xmlSecDSigCtxDestroy(self.0) }
+        // SAFETY: destroys the context and the key it owns, once; the document it points
+        // into is still alive ('d outlives `self`).
+        unsafe { xs::xmlSecDSigCtxDestroy(self.ptr) }
     }
 }
 
