@@ -21,8 +21,8 @@ use crate::wssec::Engine;
 pub struct Service {
     pub config: ServiceConfig,
     pub contract: Contract,
-    /// The contract's XSDs and inline `wsdl:types` schemas, compiled (per thread, lazily
-    /// after the first compile at load). `None` when the contract has no schema.
+    /// The contract's XSDs and inline `wsdl:types` schemas, compiled once at load and
+    /// shared by every thread. `None` when the contract has no schema.
     pub schemas: Option<SchemaSet>,
     /// Checked mappings bound to `(operation, direction)`.
     pub mappings: Vec<(String, Direction, Arc<Mapping>)>,
