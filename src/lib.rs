@@ -30,6 +30,9 @@
 //! - [`providers`]: example provider agencies used by `lienthong demo` and the tests.
 //! - [`cli`]: one file per subcommand.
 
+// Every unsafe block says why it is sound (docs/SECURITY.md, "libxml2 lifetimes").
+#![warn(clippy::undocumented_unsafe_blocks)]
+
 pub mod audit;
 pub mod cli;
 pub mod config;

@@ -37,6 +37,14 @@ impl Drop for Doc {
 }
 
 /// An element of a [`Doc`].
+///
+/// The invariant every `unsafe` block of this module relies on ("the tree invariant"): an
+/// `Elem<'d>` points to a live element node of a document borrowed for `'d`, and nothing
+/// frees nodes of a `Doc` while it is borrowed (the gateway never removes nodes; xmlsec
+/// only writes digest and signature text into a template's own elements, outside any
+/// walk). So each node reached from it through `children`, `next`, `parent` and
+/// `properties`, after a null check, is live too, and its strings (names, hrefs, content)
+/// are NUL-terminated and live as long as the document.
 #[derive(Clone, Copy)]
 pub struct Elem<'d> {
     ptr: lx::xmlNodePtr,
@@ -67,6 +75,8 @@ pub fn parse(bytes: &[u8]) -> Result<Doc, DomError> {
     let options = lx::xmlParserOption_XML_PARSE_NONET
         | lx::xmlParserOption_XML_PARSE_NOERROR
         | lx::xmlParserOption_XML_PARSE_NOWARNING;
+    // SAFETY: `bytes` outlives the call and its length fits in an i32 (checked above); the
+    // URL and encoding are static C strings.
     let ptr = unsafe {
         lx::xmlReadMemory(
             bytes.as_ptr() as *const _,
@@ -80,6 +90,7 @@ pub fn parse(bytes: &[u8]) -> Result<Doc, DomError> {
         return Err(DomError::Malformed);
     }
     let doc = Doc { ptr };
+    // SAFETY: `ptr` is the live, non-null document `doc` now owns.
     unsafe {
         if !(*ptr).intSubset.is_null() || !(*ptr).extSubset.is_null() {
             return Err(DomError::Doctype);
@@ -115,6 +126,7 @@ fn id_kind(attr_ns: Option<&str>, local: &str) -> Option<bool> {
 
 impl Doc {
     pub fn root(&self) -> Option<Elem<'_>> {
+        // SAFETY: `self` owns a live document.
         let p = unsafe { lx::xmlDocGetRootElement(self.ptr) };
         (!p.is_null()).then(|| self.elem(p))
     }
@@ -135,6 +147,9 @@ impl Doc {
             return Err(DomError::Malformed);
         };
         let mut node = root.ptr;
+        // SAFETY: the tree invariant (see `Elem`): the walk follows null-checked links of
+        // the live tree; `xmlAddID` only records an attribute of this document in its ID
+        // table (the CString is copied by libxml2), which frees no node.
         unsafe {
             loop {
                 let t = (*node).type_;
@@ -194,6 +209,7 @@ impl Doc {
 
     /// Registers the `wsu:Id` of one element (documents the gateway builds itself).
     pub fn register_id(&self, e: Elem<'_>) -> Result<(), DomError> {
+        // SAFETY: as in `index_ids`; `e` is an element of this document.
         unsafe {
             let mut a = (*e.ptr).properties;
             while !a.is_null() {
@@ -213,6 +229,8 @@ impl Doc {
 
     /// Serialises the document as UTF-8 with an XML declaration.
     pub fn to_bytes(&self) -> Vec<u8> {
+        // SAFETY: `self` owns a live document; libxml2 allocates `mem` (`size` bytes), which
+        // is copied and then freed once.
         unsafe {
             let mut mem: *mut lx::xmlChar = ptr::null_mut();
             let mut size: i32 = 0;
@@ -223,9 +241,7 @@ impl Doc {
                 return Vec::new();
             }
             let out = std::slice::from_raw_parts(mem, size.max(0) as usize).to_vec();
-            if let Some(free) = lx::xmlFree {
-                free(mem as *mut _);
-            }
+            crate::schema::ffi::xml_free(mem as *mut _);
             out
         }
     }
@@ -235,6 +251,8 @@ fn truncate(s: &str) -> String {
     s.chars().take(64).collect()
 }
 
+/// # Safety
+/// `p` is null or a NUL-terminated string that lives for `'a`.
 unsafe fn cstr<'a>(p: *const u8) -> &'a str {
     if p.is_null() {
         ""
@@ -246,24 +264,28 @@ unsafe fn cstr<'a>(p: *const u8) -> &'a str {
     }
 }
 
+/// # Safety
+/// `ns` is null or a live namespace of a document that lives for `'a`.
 unsafe fn ns_href<'a>(ns: *mut lx::xmlNs) -> Option<&'a str> {
     if ns.is_null() {
         None
     } else {
+        // SAFETY: per the contract; a namespace's href is NUL-terminated.
         Some(unsafe { cstr((*ns).href) })
     }
 }
 
+/// # Safety
+/// `a` is a live attribute node.
 unsafe fn attr_value(a: *mut lx::xmlAttr) -> String {
+    // SAFETY: per the contract; the content is a fresh copy, copied again and freed once.
     unsafe {
         let v = lx::xmlNodeGetContent(a as lx::xmlNodePtr);
         if v.is_null() {
             return String::new();
         }
         let s = cstr(v).to_string();
-        if let Some(free) = lx::xmlFree {
-            free(v as *mut _);
-        }
+        crate::schema::ffi::xml_free(v as *mut _);
         s
     }
 }
@@ -274,11 +296,13 @@ impl<'d> Elem<'d> {
     }
 
     pub fn local(&self) -> &'d str {
+        // SAFETY: the tree invariant (see `Elem`).
         unsafe { cstr((*self.ptr).name) }
     }
 
     /// Namespace URI, `""` for none.
     pub fn ns(&self) -> &'d str {
+        // SAFETY: the tree invariant (see `Elem`).
         unsafe { ns_href((*self.ptr).ns).unwrap_or("") }
     }
 
@@ -287,6 +311,7 @@ impl<'d> Elem<'d> {
     }
 
     pub fn parent(&self) -> Option<Elem<'d>> {
+        // SAFETY: the tree invariant (see `Elem`); only an element parent is returned.
         unsafe {
             let p = (*self.ptr).parent;
             (!p.is_null() && (*p).type_ == lx::xmlElementType_XML_ELEMENT_NODE).then_some(Elem {
@@ -298,7 +323,10 @@ impl<'d> Elem<'d> {
 
     /// Child elements in document order.
     pub fn children(&self) -> impl Iterator<Item = Elem<'d>> {
+        // SAFETY: the tree invariant (see `Elem`).
         let mut cur = unsafe { (*self.ptr).children };
+        // SAFETY: the tree invariant: the iterator borrows the document for 'd, and each
+        // sibling is null-checked before it is read.
         std::iter::from_fn(move || unsafe {
             while !cur.is_null() {
                 let n = cur;
@@ -316,6 +344,7 @@ impl<'d> Elem<'d> {
 
     /// True when the element has non-whitespace text or CDATA as a direct child.
     pub fn has_text(&self) -> bool {
+        // SAFETY: the tree invariant (see `Elem`).
         unsafe {
             let mut cur = (*self.ptr).children;
             while !cur.is_null() {
@@ -334,6 +363,7 @@ impl<'d> Elem<'d> {
 
     /// An attribute by namespace (`None` for an unqualified attribute) and local name.
     pub fn attr(&self, attr_ns: Option<&str>, local: &str) -> Option<String> {
+        // SAFETY: the tree invariant (see `Elem`).
         unsafe {
             let mut a = (*self.ptr).properties;
             while !a.is_null() {
@@ -349,6 +379,7 @@ impl<'d> Elem<'d> {
     /// Every attribute as (namespace, local name).
     pub fn attr_names(&self) -> Vec<(Option<&'d str>, &'d str)> {
         let mut out = Vec::new();
+        // SAFETY: the tree invariant (see `Elem`); the names live as long as the document.
         unsafe {
             let mut a = (*self.ptr).properties;
             while !a.is_null() {
@@ -361,15 +392,15 @@ impl<'d> Elem<'d> {
 
     /// The element's text content (all descendant text).
     pub fn text(&self) -> String {
+        // SAFETY: the tree invariant (see `Elem`); the content is a fresh copy, copied
+        // again and freed once.
         unsafe {
             let v = lx::xmlNodeGetContent(self.ptr);
             if v.is_null() {
                 return String::new();
             }
             let s = cstr(v).to_string();
-            if let Some(free) = lx::xmlFree {
-                free(v as *mut _);
-            }
+            crate::schema::ffi::xml_free(v as *mut _);
             s
         }
     }
@@ -378,6 +409,7 @@ impl<'d> Elem<'d> {
     /// so a comment inside signed content could be added after signing and still be
     /// forwarded (DOMAIN.md rule 4).
     pub fn contains_comment(&self) -> bool {
+        // SAFETY: the tree invariant (see `Elem`); the walk never climbs above `top`.
         unsafe {
             let top = self.ptr;
             let mut node = (*top).children;
@@ -411,6 +443,7 @@ impl<'d> Elem<'d> {
     /// True when `self` is `other` or inside it.
     pub fn is_within(&self, other: Elem<'_>) -> bool {
         let mut cur = self.ptr;
+        // SAFETY: the tree invariant (see `Elem`).
         unsafe {
             while !cur.is_null() {
                 if cur == other.ptr {
