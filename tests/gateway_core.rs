@@ -302,14 +302,14 @@ fn every_refusal_is_a_fault_of_the_request_version_and_never_forwarded() {
         "env:Sender",
     );
 
-    // SOAPAction that does not match the Body's operation.
+    // SOAPAction naming another operation than the Body's.
     let r = http(
         gw.gateway.addr,
         "POST",
         "/services/ho-tich",
         &[
             ("Content-Type", "text/xml"),
-            ("SOAPAction", "\"urn:not-this-operation\""),
+            ("SOAPAction", "\"urn:lgsp:h38:hotich:TraCuuKetHon\""),
             ("X-Lienthong-Consumer", CONSUMER),
         ],
         good11.as_bytes(),
@@ -322,7 +322,7 @@ fn every_refusal_is_a_fault_of_the_request_version_and_never_forwarded() {
         &[
             (
                 "Content-Type",
-                "application/soap+xml; action=\"urn:not-this-operation\"",
+                "application/soap+xml; action=\"urn:lgsp:h38:hotich:TraCuuKetHon\"",
             ),
             ("X-Lienthong-Consumer", CONSUMER),
         ],

@@ -284,8 +284,9 @@ struct Outbound {
     /// The consumer-side operation (its answer is validated and mapped back), as its index
     /// in the service's contract: cloning the operation cost some twenty allocations.
     operation: usize,
-    /// SOAPAction for the provider: after a mapping, that of the operation whose request
-    /// element the mapped payload is, since the provider dispatches on it.
+    /// SOAPAction for the provider, as its WSDL declares it for the request's version:
+    /// after a mapping, that of the operation whose request element the mapped payload
+    /// is, since the provider dispatches on it.
     action: Option<String>,
     envelope: Vec<u8>,
 }
@@ -439,12 +440,14 @@ fn inbound(
     let envelope = envelope::build(version, &headers, &mapped.payload);
     let body_id = keep_consumer.then(|| verified.body_id.clone()).flatten();
     let envelope = sign::outbound(&gw.security, policy, envelope, body_id)?;
+    // The WSDL's action for this version, never the form the consumer sent (dispatch).
     let action = match &facts.mapping {
         Some(_) => envelope::root_name(&mapped.payload)
             .and_then(|root| service.contract.operation_by_root(&root))
-            .and_then(|target| target.soap_action.clone()),
-        None => op.soap_action.clone(),
-    };
+            .and_then(|target| target.action_for(version)),
+        None => op.action_for(version),
+    }
+    .map(str::to_string);
     Ok(Outbound {
         operation: service
             .contract

@@ -396,6 +396,11 @@ impl<'d> Builder<'d> {
                             style,
                             soap_action: bop.action.clone(),
                             soap_actions,
+                            binding_actions: bop
+                                .action
+                                .iter()
+                                .map(|a| (version, a.clone()))
+                                .collect(),
                             request_root,
                             response_root,
                             versions: vec![version],
@@ -530,6 +535,11 @@ fn merge(ops: &mut Vec<Operation>, op: Operation) {
         for a in op.soap_actions {
             if !existing.soap_actions.contains(&a) {
                 existing.soap_actions.push(a);
+            }
+        }
+        for a in op.binding_actions {
+            if !existing.binding_actions.iter().any(|(v, _)| *v == a.0) {
+                existing.binding_actions.push(a);
             }
         }
         if existing.soap_action.is_none() {
@@ -731,6 +741,8 @@ mod tests {
         assert_eq!(op.soap_actions, ["urn:op11", "urn:wsa:op", "urn:op12"]);
         assert_eq!(c.operation_by_action("urn:wsa:op").unwrap().name, "Op");
         assert_eq!(c.operation_by_action("urn:op12").unwrap().name, "Op");
+        assert_eq!(op.action_for(SoapVersion::V11), Some("urn:op11"));
+        assert_eq!(op.action_for(SoapVersion::V12), Some("urn:op12"));
         assert_eq!(op.response_root, Some(QName::new("urn:t", "B")));
         let notify = c.operation("Notify").unwrap();
         assert_eq!(

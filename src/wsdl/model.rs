@@ -27,6 +27,9 @@ pub struct Operation {
     /// Every non-empty action any binding declares for this operation, and the input's
     /// WS-Addressing `Action` (`wsam:Action`/`wsaw:Action`) when there is one.
     pub soap_actions: Vec<String>,
+    /// The non-empty action each SOAP version's binding declares: what the provider is
+    /// sent in that version ([`Operation::action_for`]).
+    pub binding_actions: Vec<(SoapVersion, String)>,
     /// The QName of the request Body's child element; the dispatch key. Its local name is
     /// empty when the request Body is empty (a document-style input without parts), which
     /// no message can match.
@@ -42,6 +45,56 @@ pub struct Operation {
     /// `soap:body/@parts`), in message order: an rpc wrapper's accessors (WSDL 1.1 §3.5).
     pub input_parts: Vec<MessagePart>,
     pub output_parts: Vec<MessagePart>,
+}
+
+impl Operation {
+    /// The action to send the provider over `version`: the one that version's binding
+    /// declares (none if it declares `""`), else, without a binding of that version, the
+    /// first any binding declares. WS-I BP 1.1 R2744: a message carries the binding's
+    /// soapAction; the form the consumer sent is never passed on.
+    pub fn action_for(&self, version: SoapVersion) -> Option<&str> {
+        let declared = self
+            .binding_actions
+            .iter()
+            .find(|(v, _)| *v == version)
+            .map(|(_, a)| a.as_str());
+        if self.versions.contains(&version) {
+            declared
+        } else {
+            self.soap_action.as_deref()
+        }
+    }
+
+    /// True when `action` names this operation in one of the forms clients really send:
+    /// an action the WSDL declares for it; its name; or its name after the contract's
+    /// target namespace or the request element's namespace, joined by `/` (WCF and JAX-WS
+    /// defaults), `:` or `#`. A trailing `/` is ignored. Quotes are removed on receipt.
+    pub fn is_named_by(&self, action: &str, target_namespace: &str) -> bool {
+        if self.soap_actions.iter().any(|a| a == action) {
+            return true;
+        }
+        let action = action.trim_end_matches('/');
+        action == self.name
+            || [target_namespace, self.request_root.ns.as_str()]
+                .iter()
+                .any(|ns| qualifies(action, ns, &self.name))
+    }
+}
+
+/// `action` is `ns`, a separator, then `name` (no separator when `ns` ends with one).
+fn qualifies(action: &str, ns: &str, name: &str) -> bool {
+    const SEPARATORS: [char; 3] = ['/', ':', '#'];
+    let ns = ns.trim_end_matches('/');
+    if ns.is_empty() {
+        return false;
+    }
+    let Some(rest) = action.strip_prefix(ns) else {
+        return false;
+    };
+    if ns.ends_with(SEPARATORS) {
+        return rest == name;
+    }
+    rest.strip_prefix(SEPARATORS) == Some(name)
 }
 
 /// A `wsdl:part` of a message an operation's body carries.
