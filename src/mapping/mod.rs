@@ -82,12 +82,19 @@ pub enum Failure {
 }
 
 /// A request that cannot be mapped is the consumer's to fix (its values); an answer that
-/// cannot be mapped back is the provider's, and its details stay in the log and audit.
+/// cannot be mapped back is the provider's, and its details stay in the log and audit. A
+/// mapping that cannot run at all on a request already validated (`Failure::Input`: the
+/// stylesheet, libxml2 or libxslt failed) is the gateway's, and its text (a library's)
+/// stays in the log and audit too.
 pub fn fault_for(e: &MappingError) -> Fault {
     match e.direction {
         Direction::Request => {
             let details = match &e.failure {
                 Failure::Output { violations } => violations.clone(),
+                Failure::Input(_) => {
+                    return Fault::receiver("the gateway could not map the request")
+                        .with_subcode(Subcode::lienthong("MappingFailed"))
+                }
                 other => vec![other.to_string()],
             };
             Fault::sender("the request cannot be mapped to the provider's schema")

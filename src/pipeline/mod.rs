@@ -69,10 +69,13 @@ pub enum PipelineError {
 }
 
 impl PipelineError {
-    /// What the audit record and the log keep: more than the fault string may say.
+    /// What the audit record and the log keep: more than the fault string may say (the
+    /// libraries' own text: hyper's, OpenSSL's, libxmlsec1's, libxml2's).
     fn audit_reason(&self) -> String {
         match self {
             PipelineError::Forward(f) => f.detail(),
+            PipelineError::Security(w) => w.audit_reason(),
+            PipelineError::Receive(receive::ReceiveError::Read(d)) => format!("{self}: {d}"),
             PipelineError::Validate(crate::schema::ValidationError::Invalid {
                 violations, ..
             }) => {
@@ -500,7 +503,10 @@ fn answer(
                 crate::wssec::Expect::Agency(&service.config.provider_agency),
             )
             .map_err(|e| {
-                forward::ForwardError::BadAnswer(format!("provider signature refused: {e}"))
+                forward::ForwardError::BadAnswer(format!(
+                    "provider signature refused: {}",
+                    e.audit_reason()
+                ))
             })?;
     }
     if env.is_fault() {

@@ -27,7 +27,8 @@ pub enum ReceiveError {
     TooLarge { limit: usize },
     #[error("Content-Length and Transfer-Encoding must not both be sent")]
     AmbiguousLength,
-    #[error("the request body could not be read: {0}")]
+    /// The HTTP library's reason is for the audit record only.
+    #[error("the request body could not be read")]
     Read(String),
     #[error("the request was not received in time")]
     Timeout,

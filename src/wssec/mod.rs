@@ -84,11 +84,48 @@ pub enum WssError {
     /// The gateway could not sign what it sends (its own key or library failed).
     #[error("signing failed: {0}")]
     Signing(String),
+    /// A refusal caused by a library's own error (OpenSSL, libxmlsec1): `error` is what
+    /// the caller is told; `detail`, the library's text, goes to the log and the audit
+    /// record only ([`WssError::audit_reason`]), never into a fault.
+    #[error("{error}")]
+    Detailed {
+        error: Box<WssError>,
+        detail: String,
+    },
+}
+
+impl WssError {
+    /// Keeps a library's text beside the caller-facing error, for the audit record.
+    pub fn with_detail(self, detail: impl Into<String>) -> WssError {
+        WssError::Detailed {
+            error: Box::new(self),
+            detail: detail.into(),
+        }
+    }
+
+    /// The error the caller is told about, without any library detail.
+    pub fn kind(&self) -> &WssError {
+        match self {
+            WssError::Detailed { error, .. } => error.kind(),
+            other => other,
+        }
+    }
+
+    /// What the audit record and the log keep: the caller's reason, then the detail.
+    pub fn audit_reason(&self) -> String {
+        match self {
+            WssError::Detailed { error, detail } => format!("{}: {detail}", error.audit_reason()),
+            other => other.to_string(),
+        }
+    }
 }
 
 pub fn fault_for(e: &WssError) -> Fault {
-    let sub = match e {
-        WssError::InvalidSecurity(_) | WssError::Replay(_) => "InvalidSecurity",
+    let sub = match e.kind() {
+        // `kind()` never returns `Detailed`; it is listed to keep the match exhaustive.
+        WssError::InvalidSecurity(_) | WssError::Replay(_) | WssError::Detailed { .. } => {
+            "InvalidSecurity"
+        }
         WssError::InvalidSecurityToken(_) => "InvalidSecurityToken",
         WssError::FailedAuthentication(_) => "FailedAuthentication",
         WssError::FailedCheck(_) => "FailedCheck",
@@ -101,7 +138,7 @@ pub fn fault_for(e: &WssError) -> Fault {
         }
         WssError::Signing(_) => return Fault::receiver("the gateway could not sign its message"),
     };
-    Fault::sender(e.to_string()).with_subcode(Subcode::wsse(sub))
+    Fault::sender(e.kind().to_string()).with_subcode(Subcode::wsse(sub))
 }
 
 /// Who sent the request, as established by its verified signature.

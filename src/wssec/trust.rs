@@ -260,8 +260,12 @@ impl TrustStore {
         let (der, registered) = match token {
             Token::Der(d) => (d, None),
             Token::Registered(c) => (
-                c.to_der()
-                    .map_err(|e| WssError::InvalidSecurityToken(e.to_string()))?,
+                c.to_der().map_err(|e| {
+                    WssError::InvalidSecurityToken(
+                        "the registered certificate cannot be encoded".into(),
+                    )
+                    .with_detail(e.to_string())
+                })?,
                 Some(c),
             ),
         };
@@ -276,8 +280,9 @@ impl TrustStore {
         }
         let cert = match registered {
             Some(c) => c,
-            None => X509::from_der(&der).map_err(|_| {
+            None => X509::from_der(&der).map_err(|e| {
                 WssError::InvalidSecurityToken("the token is not an X.509 certificate".into())
+                    .with_detail(e.to_string())
             })?,
         };
         let identity = self.validate(&cert)?;
@@ -329,18 +334,18 @@ impl TrustStore {
     /// Path validation and certificate policy; then the identity the certificate carries.
     pub fn validate(&self, cert: &X509) -> Result<CertIdentity, WssError> {
         let fail = |m: String| WssError::FailedAuthentication(m);
-        let chain = Stack::new().map_err(|e| fail(e.to_string()))?;
-        let mut ctx = X509StoreContext::new().map_err(|e| fail(e.to_string()))?;
+        let unchecked = |e: openssl::error::ErrorStack| {
+            fail("the signing certificate could not be checked".into()).with_detail(e.to_string())
+        };
+        let chain = Stack::new().map_err(unchecked)?;
+        let mut ctx = X509StoreContext::new().map_err(unchecked)?;
         let result = ctx
             .init(&self.store, cert, &chain, |c| {
                 Ok((c.verify_cert()?, c.error()))
             })
-            .map_err(|e| fail(e.to_string()))?;
+            .map_err(unchecked)?;
         if !result.0 {
-            return Err(fail(format!(
-                "the signing certificate is not trusted: {}",
-                describe(result.1)
-            )));
+            return Err(untrusted(result.1));
         }
         check_policy(cert)?;
         let fingerprint = fingerprint(cert);
@@ -383,8 +388,26 @@ impl TrustStore {
     }
 }
 
-fn describe(r: X509VerifyResult) -> String {
-    r.error_string().to_string()
+/// Why path validation failed, in words a caller can act on. OpenSSL's own text is kept
+/// for the audit record only when these words do not already say it.
+fn untrusted(r: X509VerifyResult) -> WssError {
+    // X509_V_ERR_* codes of OpenSSL's <openssl/x509_vfy.h>, unchanged since 0.9.8.
+    let why =
+        match r.as_raw() {
+            9 => "it is not valid yet",
+            10 => "it has expired",
+            23 => "it has been revoked",
+            3 => "no CRL of its issuer is configured",
+            11 | 12 => "its issuer's CRL is not current",
+            2 | 18 | 19 | 20 | 21 | 27 => "it does not chain to a trusted CA",
+            7 => "its issuer's signature on it does not verify",
+            _ => return WssError::FailedAuthentication(
+                "the signing certificate is not trusted: its certificate path does not validate"
+                    .into(),
+            )
+            .with_detail(format!("OpenSSL: {}", r.error_string())),
+        };
+    WssError::FailedAuthentication(format!("the signing certificate is not trusted: {why}"))
 }
 
 /// DOMAIN.md rule 11, beyond what OpenSSL's path validation checks.
@@ -416,9 +439,10 @@ fn check_policy(cert: &X509) -> Result<(), WssError> {
     ) {
         return bad("the certificate is signed with SHA-1 or MD5");
     }
-    let key = cert
-        .public_key()
-        .map_err(|e| WssError::InvalidSecurityToken(e.to_string()))?;
+    let key = cert.public_key().map_err(|e| {
+        WssError::InvalidSecurityToken("the certificate's key cannot be used".into())
+            .with_detail(e.to_string())
+    })?;
     match key.id() {
         Id::RSA => {
             if key.bits() < 2048 {

@@ -200,10 +200,11 @@ pub fn verify(
     let (cert, identity) = cx.trust.check(token)?;
 
     // Rule 13: digests and signature value.
+    let unusable = || WssError::InvalidSecurityToken("the certificate's key cannot be used".into());
     let public = cert
         .public_key()
-        .map_err(|e| WssError::InvalidSecurityToken(e.to_string()))?;
-    let key = Key::from_pkey(&public).map_err(WssError::InvalidSecurityToken)?;
+        .map_err(|e| unusable().with_detail(e.to_string()))?;
+    let key = Key::from_pkey(&public).map_err(|e| unusable().with_detail(e))?;
     let mut ctx =
         DsigCtx::new(&cx.allowed.signature, &cx.allowed.digest).map_err(WssError::Signing)?;
     match ctx.verify(sig, key) {
@@ -217,14 +218,17 @@ pub fn verify(
             log::debug!("signature check failed: {detail}");
             return Err(WssError::FailedCheck(
                 "the signature could not be checked with the referenced certificate".into(),
-            ));
+            )
+            .with_detail(detail));
         }
     }
 
     let value = token::decode_b64(&si.signature_value.text())
         .ok_or_else(|| invalid("SignatureValue is not base64"))?;
     let replay_key =
-        hex::encode(hash(MessageDigest::sha256(), &value).map_err(|e| invalid(&e.to_string()))?);
+        hex::encode(hash(MessageDigest::sha256(), &value).map_err(|e| {
+            invalid("the signature value cannot be hashed").with_detail(e.to_string())
+        })?);
     let body_id = body
         .attr(Some(ns::WSU), "Id")
         .or_else(|| body.attr(None, "Id"))

@@ -123,3 +123,164 @@ fn an_action_naming_another_operation_is_refused_naming_both() {
     }
     assert_eq!(gw.provider_calls(), 0);
 }
+
+/// Every exchange the audit store holds, as `lienthong audit export` writes them.
+fn audit_records(gw: &Gateway) -> Vec<serde_json::Value> {
+    let out = gw.cli(&["audit", "export", "--format", "jsonl"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v.get("format").is_none())
+        .collect()
+}
+
+/// The audit record of the exchange `r` answered.
+fn audit_of(gw: &Gateway, r: &HttpResponse) -> serde_json::Value {
+    let id = r
+        .header("x-lienthong-exchange-id")
+        .expect("exchange id header");
+    audit_records(gw)
+        .into_iter()
+        .find(|rec| rec["id"] == id)
+        .unwrap_or_else(|| panic!("no audit record for {id}"))
+}
+
+/// Library and host internals a fault must never carry.
+const INTERNALS: &[&str] = &[
+    "error:0",
+    "libxml",
+    "xmlsec",
+    "openssl",
+    "hyper",
+    "tcp connect",
+    "connection refused",
+    "127.0.0.1",
+    "/tmp/",
+    "/work/",
+    ".rs:",
+];
+
+fn assert_no_internals(label: &str, r: &HttpResponse) {
+    let t = r.text().to_lowercase();
+    for bad in INTERNALS {
+        assert!(
+            !t.contains(bad),
+            "{label}: the fault carries `{bad}`: {}",
+            r.text()
+        );
+    }
+}
+
+fn post_signed(gw: &Gateway, version: SoapVersion, body: &[u8]) -> HttpResponse {
+    let mut headers = vec![("Content-Type", content_type(version))];
+    if version == SoapVersion::V11 {
+        headers.push(("SOAPAction", "\"\""));
+    }
+    http(gw.gateway.addr, "POST", "/services/ho-tich", &headers, body)
+}
+
+#[test]
+fn faults_carry_no_library_text_and_the_audit_record_keeps_it() {
+    use crate::traffic::{signed, tampered};
+    let gw = Gateway::start(|_| {});
+    let valid = example("ho-tich-TraCuuKhaiSinh");
+    for version in [SoapVersion::V11, SoapVersion::V12] {
+        // A signature broken after signing.
+        let body = tampered(signed(&gw.data_dir(), PROVINCE, version, &valid), &valid);
+        let r = post_signed(&gw, version, &body);
+        assert_no_internals("tampered", &r);
+        let rec = audit_of(&gw, &r);
+        assert_eq!(rec["fault_code"], "wsse:FailedCheck", "{rec}");
+
+        // A token that is not a certificate at all: the fault says so, the audit record
+        // keeps OpenSSL's reason.
+        let text = String::from_utf8(signed(&gw.data_dir(), PROVINCE, version, &valid)).unwrap();
+        let open = text.find("<wsse:BinarySecurityToken").unwrap();
+        let start = open + text[open..].find('>').unwrap() + 1;
+        let end = start + text[start..].find("</wsse:BinarySecurityToken>").unwrap();
+        // base64 of "this is not a certificate"
+        let garbage = format!(
+            "{}dGhpcyBpcyBub3QgYSBjZXJ0aWZpY2F0ZQ=={}",
+            &text[..start],
+            &text[end..]
+        );
+        let r = post_signed(&gw, version, garbage.as_bytes());
+        assert_no_internals("garbage certificate", &r);
+        assert!(
+            reason(&r).contains("not an X.509 certificate"),
+            "{}",
+            r.text()
+        );
+        let rec = audit_of(&gw, &r);
+        assert_eq!(rec["fault_code"], "wsse:InvalidSecurityToken", "{rec}");
+        let kept = rec["fault_reason"].as_str().unwrap();
+        assert!(
+            kept.contains("not an X.509 certificate: ") && kept.contains("error:"),
+            "the audit record must keep OpenSSL's reason: {kept}"
+        );
+    }
+    assert_eq!(gw.provider_calls(), 0);
+}
+
+#[test]
+fn a_provider_that_is_down_is_a_fault_without_its_address_or_hypers_words() {
+    let gw = Gateway::start(|doc| {
+        unsigned(doc);
+        let services = doc.get_mut("services").unwrap().as_array_mut().unwrap();
+        for s in services {
+            let t = s.as_table_mut().unwrap();
+            if t["name"].as_str() == Some("ho-tich") {
+                // Port 1 on loopback: nothing listens, the connection is refused.
+                t.insert("endpoint".into(), "http://127.0.0.1:1/ho-tich".into());
+            }
+        }
+    });
+    for version in [SoapVersion::V11, SoapVersion::V12] {
+        let body = envelope(version, &example("ho-tich-TraCuuKhaiSinh"));
+        let r = post(&gw, version, None, &body);
+        assert_eq!(r.status, 502, "{}", r.text());
+        assert_no_internals("provider down", &r);
+        assert_eq!(reason(&r), "the provider could not be reached");
+        let rec = audit_of(&gw, &r);
+        let kept = rec["fault_reason"].as_str().unwrap();
+        assert!(
+            kept.starts_with("the provider could not be reached: ") && kept.len() > 40,
+            "the audit record must keep the connection error: {kept}"
+        );
+    }
+}
+
+#[test]
+fn a_body_that_breaks_off_is_a_fault_without_hypers_words() {
+    let gw = Gateway::start(unsigned);
+    // A chunk size that is not hexadecimal: the HTTP library refuses the body.
+    let r = http(
+        gw.gateway.addr,
+        "POST",
+        "/services/ho-tich",
+        &[
+            ("Content-Type", "text/xml; charset=utf-8"),
+            ("Transfer-Encoding", "chunked"),
+            ("X-Lienthong-Consumer", PROVINCE),
+        ],
+        b"zz\r\n<soap:Envelope\r\n0\r\n\r\n",
+    );
+    assert_no_internals("broken body", &r);
+    assert_eq!(
+        reason(&r),
+        "the request body could not be read",
+        "{}",
+        r.text()
+    );
+    let rec = audit_of(&gw, &r);
+    let kept = rec["fault_reason"].as_str().unwrap();
+    assert!(
+        kept.starts_with("the request body could not be read: "),
+        "the audit record must keep the HTTP library's reason: {kept}"
+    );
+}
