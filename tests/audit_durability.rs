@@ -72,17 +72,8 @@ fn psql(sql: &str) -> String {
 }
 
 fn exported_ids(gw: &Gateway, extra: &[&str]) -> HashSet<String> {
-    let mut args = vec!["audit", "export", "--format", "jsonl"];
-    args.extend_from_slice(extra);
-    let out = gw.cli(&args);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+    gw.audit_export(extra)
+        .iter()
         .filter_map(|v| v["id"].as_str().map(str::to_string))
         .collect()
 }

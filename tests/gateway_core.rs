@@ -71,19 +71,7 @@ fn assert_fault12(r: &HttpResponse, status: u16, value: &str) {
 
 /// The audit records of this gateway, as exported (one JSON object per line).
 fn audit_records(gw: &Gateway) -> Vec<serde_json::Value> {
-    let out = gw.cli(&["audit", "export", "--format", "jsonl"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter(|l| l.trim_start().starts_with('{'))
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
-        // The first line describes the export (format, columns, filter), not an exchange.
-        .filter(|v| v.get("format").is_none())
-        .collect()
+    gw.audit_export(&[])
 }
 
 fn audit_record(gw: &Gateway, id: &str) -> serde_json::Value {

@@ -317,6 +317,24 @@ impl Gateway {
         v["count"].as_u64().unwrap()
     }
 
+    /// The exchanges `lienthong audit export --format jsonl EXTRA` writes (without the
+    /// first line, which describes the export).
+    pub fn audit_export(&self, extra: &[&str]) -> Vec<serde_json::Value> {
+        let mut args = vec!["audit", "export", "--format", "jsonl"];
+        args.extend_from_slice(extra);
+        let out = self.cli(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|v| v.get("format").is_none())
+            .collect()
+    }
+
     /// Runs `lienthong ARGS` against this gateway's config and data dir.
     pub fn cli(&self, args: &[&str]) -> std::process::Output {
         Command::new(bin())

@@ -124,27 +124,12 @@ fn an_action_naming_another_operation_is_refused_naming_both() {
     assert_eq!(gw.provider_calls(), 0);
 }
 
-/// Every exchange the audit store holds, as `lienthong audit export` writes them.
-fn audit_records(gw: &Gateway) -> Vec<serde_json::Value> {
-    let out = gw.cli(&["audit", "export", "--format", "jsonl"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter(|v| v.get("format").is_none())
-        .collect()
-}
-
 /// The audit record of the exchange `r` answered.
 fn audit_of(gw: &Gateway, r: &HttpResponse) -> serde_json::Value {
     let id = r
         .header("x-lienthong-exchange-id")
         .expect("exchange id header");
-    audit_records(gw)
+    gw.audit_export(&[])
         .into_iter()
         .find(|rec| rec["id"] == id)
         .unwrap_or_else(|| panic!("no audit record for {id}"))
