@@ -181,6 +181,16 @@ impl Fault {
     }
 }
 
+/// The detail entry a relayed provider fault gets: the same `lt:FaultDetail` the
+/// gateway's own faults carry, with the exchange id only.
+pub fn exchange_entry(exchange_id: &str) -> String {
+    format!(
+        r#"<lt:FaultDetail xmlns:lt="{}"><lt:ExchangeId>{}</lt:ExchangeId></lt:FaultDetail>"#,
+        ns::LIENTHONG,
+        escape::text(exchange_id)
+    )
+}
+
 impl From<&PipelineError> for Fault {
     fn from(e: &PipelineError) -> Self {
         use crate::pipeline::envelope::EnvelopeError as E;

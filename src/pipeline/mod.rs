@@ -11,6 +11,7 @@
 //!  sign      the gateway's signature on what it forwards          ┘
 //!  forward   pooled hyper client to the provider                  (async)
 //!  validate, map the answer back, sign the answer (faults too)    (blocking)
+//!  relay     a provider's fault: exchange id added to its detail  (blocking)
 //!  audit     record committed before the answer leaves            (async, fail closed)
 //! ```
 //!
@@ -23,6 +24,7 @@ pub mod envelope;
 pub mod forward;
 pub mod map;
 pub mod receive;
+pub mod relay;
 pub mod sign;
 pub mod validate;
 pub mod verify;
@@ -369,7 +371,7 @@ where
         .await?;
     rec.response_in = Some(Message::of(&provider.body));
 
-    let (gw2, svc2) = (gw.clone(), service.clone());
+    let (gw2, svc2, id) = (gw.clone(), service.clone(), rec.id.clone());
     let policy = &service.config.security;
     let inline = provider.body.len() <= INLINE_MAX_BYTES
         && !policy.verify_provider_answer
@@ -382,6 +384,7 @@ where
             &svc2.contract.operations[outbound.operation],
             version,
             provider,
+            &id,
             &mut mapping,
         )
         .and_then(|a| {
@@ -491,6 +494,7 @@ fn answer(
     op: &crate::wsdl::Operation,
     version: SoapVersion,
     provider: forward::ProviderAnswer,
+    exchange_id: &str,
     mapping: &mut Option<String>,
 ) -> Result<Answer, PipelineError> {
     let env = envelope::parse(provider.body, version, &gw.config.limits.xml())
@@ -510,7 +514,8 @@ fn answer(
             })?;
     }
     if env.is_fault() {
-        // The provider's own fault goes back as it was sent (re-signed by the gateway).
+        // The provider's own fault goes back as it was sent, with the exchange id added to
+        // its detail (relay.rs), re-signed by the gateway.
         let status = if provider.status.is_client_error() || provider.status.is_server_error() {
             provider.status
         } else {
@@ -519,7 +524,11 @@ fn answer(
         return Ok(Answer {
             version,
             status,
-            envelope: envelope::build(version, &[], &env.payload_document()),
+            envelope: envelope::build(
+                version,
+                &[],
+                &relay::provider_fault(version, &env.payload_document(), exchange_id),
+            ),
             signed: false,
         });
     }

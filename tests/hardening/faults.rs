@@ -214,16 +214,10 @@ fn faults_carry_no_library_text_and_the_audit_record_keeps_it() {
 
 #[test]
 fn a_provider_that_is_down_is_a_fault_without_its_address_or_hypers_words() {
+    // Port 1 on loopback: nothing listens, the connection is refused.
     let gw = Gateway::start(|doc| {
         unsigned(doc);
-        let services = doc.get_mut("services").unwrap().as_array_mut().unwrap();
-        for s in services {
-            let t = s.as_table_mut().unwrap();
-            if t["name"].as_str() == Some("ho-tich") {
-                // Port 1 on loopback: nothing listens, the connection is refused.
-                t.insert("endpoint".into(), "http://127.0.0.1:1/ho-tich".into());
-            }
-        }
+        ho_tich_endpoint(doc, |_| "http://127.0.0.1:1/ho-tich".into());
     });
     for version in [SoapVersion::V11, SoapVersion::V12] {
         let body = envelope(version, &example("ho-tich-TraCuuKhaiSinh"));
@@ -268,4 +262,93 @@ fn a_body_that_breaks_off_is_a_fault_without_hypers_words() {
         kept.starts_with("the request body could not be read: "),
         "the audit record must keep the HTTP library's reason: {kept}"
     );
+}
+
+/// Points the ho-tich service at `to(its endpoint)`.
+fn ho_tich_endpoint(doc: &mut toml::Table, to: impl Fn(&str) -> String) {
+    let services = doc.get_mut("services").unwrap().as_array_mut().unwrap();
+    for s in services {
+        let t = s.as_table_mut().unwrap();
+        if t["name"].as_str() == Some("ho-tich") {
+            let ep = to(t["endpoint"].as_str().unwrap());
+            t.insert("endpoint".into(), ep.into());
+        }
+    }
+}
+
+/// The exchange id entry every fault must carry, for the exchange `r` answered.
+fn assert_exchange_id(label: &str, r: &HttpResponse) {
+    let id = r
+        .header("x-lienthong-exchange-id")
+        .expect("exchange id header");
+    assert!(
+        r.text()
+            .contains(&format!("<lt:ExchangeId>{id}</lt:ExchangeId>")),
+        "{label}: no lt:ExchangeId {id}: {}",
+        r.text()
+    );
+}
+
+#[test]
+fn provider_faults_reach_the_consumer_whole_with_the_exchange_id() {
+    let gw = Gateway::start(unsigned);
+    let unknown = example("ho-tich-TraCuuKhaiSinh").replace("038224001234", "038200999999");
+    assert_ne!(unknown, example("ho-tich-TraCuuKhaiSinh"));
+    for version in [SoapVersion::V11, SoapVersion::V12] {
+        // A business fault with the provider's own detail entry: kept, the id added.
+        let r = post(&gw, version, None, &envelope(version, &unknown));
+        let t = r.text();
+        let (status, code) = match version {
+            SoapVersion::V11 => (500, "<faultcode>soap:Client</faultcode>"),
+            SoapVersion::V12 => (400, ":Sender</"),
+        };
+        assert_eq!(r.status, status, "{t}");
+        assert!(t.contains(code), "{t}");
+        assert!(
+            t.contains("Không tìm thấy thông tin đăng ký khai sinh"),
+            "{t}"
+        );
+        assert!(t.contains("<dm:MaLoi>KHONG_TIM_THAY</dm:MaLoi>"), "{t}");
+        assert_exchange_id("business fault", &r);
+        // The provider's entry first, the gateway's after it, in one detail element.
+        let (dm, lt) = (
+            t.find("dm:LoiNghiepVu").unwrap(),
+            t.find("lt:FaultDetail").unwrap(),
+        );
+        assert!(dm < lt, "{t}");
+        let detail = match version {
+            SoapVersion::V11 => "detail>",
+            SoapVersion::V12 => ":Detail>",
+        };
+        assert_eq!(t.matches(detail).count(), 2, "one detail element: {t}");
+    }
+    assert_eq!(gw.provider_calls(), 2);
+}
+
+#[test]
+fn a_provider_fault_without_detail_gets_one_holding_the_exchange_id() {
+    // ho-tich requests sent to the one-stop provider, which reads none of them: its
+    // faults (VersionMismatch for SOAP 1.1, unknown operation for 1.2) have no detail.
+    let gw = Gateway::start(|doc| {
+        unsigned(doc);
+        ho_tich_endpoint(doc, |ep| ep.replace("/ho-tich", "/mot-cua"));
+    });
+    for version in [SoapVersion::V11, SoapVersion::V12] {
+        let r = post(
+            &gw,
+            version,
+            None,
+            &envelope(version, &example("ho-tich-TraCuuKhaiSinh")),
+        );
+        let t = r.text();
+        assert!(r.status >= 400, "{t}");
+        assert!(t.contains("xml:lang=\"vi\""), "the provider's fault: {t}");
+        assert_exchange_id("fault without detail", &r);
+        let detail = match version {
+            SoapVersion::V11 => "<detail><lt:FaultDetail",
+            SoapVersion::V12 => ":Detail><lt:FaultDetail",
+        };
+        assert!(t.contains(detail), "{t}");
+    }
+    assert_eq!(gw.provider_calls(), 2);
 }
