@@ -321,7 +321,13 @@ fn every_refusal_is_a_fault_of_the_request_version_and_never_forwarded() {
     // An agency without a grant for the operation.
     let ket_hon11 = envelope11(&example("ho-tich-TraCuuKetHon"));
     let r = post11(&gw, "ho-tich", &ket_hon11, DISTRICT);
-    assert_fault11(&r, 500, "lt:AccessDenied");
+    // The caller's error: soap:Client, lienthong's code in the detail.
+    assert_fault11(&r, 500, "soap:Client");
+    assert!(
+        r.text().contains("<lt:Code>lt:AccessDenied</lt:Code>"),
+        "{}",
+        r.text()
+    );
     let ket_hon12 = envelope12(&example("ho-tich-TraCuuKetHon"));
     assert_fault12(
         &post12(&gw, "ho-tich", &ket_hon12, DISTRICT),
@@ -445,7 +451,14 @@ fn failing_providers_become_receiver_faults() {
         &envelope11(&example("ho-tich-TraCuuKhaiSinh")),
         CONSUMER,
     );
-    assert_fault11(&r, 502, "lt:ProviderUnavailable");
+    // Not the caller's error: soap:Server, lienthong's code in the detail.
+    assert_fault11(&r, 502, "soap:Server");
+    assert!(
+        r.text()
+            .contains("<lt:Code>lt:ProviderUnavailable</lt:Code>"),
+        "{}",
+        r.text()
+    );
     let t = Instant::now();
     let r = post12(
         &gw,

@@ -45,7 +45,8 @@ fn rpc_part_accessors_are_validated_against_the_part_types() {
     let t = r.text();
     assert_eq!(r.status, 500, "{t}");
     assert!(
-        t.contains("<faultcode>lt:SchemaViolation</faultcode>"),
+        t.contains("<faultcode>soap:Client</faultcode>")
+            && t.contains("<lt:Code>lt:SchemaViolation</lt:Code>"),
         "{t}"
     );
     // The answer is sent as the gateway wrote it, so the quote may be escaped.

@@ -36,10 +36,24 @@ pub enum EnvelopeError {
     NotAnEnvelope(String),
     #[error("{0}")]
     VersionMismatch(String),
-    #[error("header {0} is mandatory (mustUnderstand) but not understood by the gateway")]
-    MustUnderstand(String),
+    /// Every mandatory block addressed to the gateway that it does not process, in
+    /// message order (SOAP 1.2 Part 1 §5.4.8 names each in the fault).
+    #[error(
+        "header {} mandatory (mustUnderstand) but not understood by the gateway",
+        must_understand_list(.0)
+    )]
+    MustUnderstand(Vec<QName>),
     #[error("the SOAP Body must hold exactly one element (WS-I BP R2201)")]
     BodyChildren,
+}
+
+/// `{ns}a is` or `{ns}a, {ns}b are`, for the MustUnderstand reason.
+fn must_understand_list(blocks: &[QName]) -> String {
+    let names: Vec<String> = blocks.iter().map(QName::to_string).collect();
+    match names.len() {
+        1 => format!("{} is", names[0]),
+        _ => format!("blocks {} are", names.join(", ")),
+    }
 }
 
 /// The start of an element inside the original bytes.
@@ -498,11 +512,14 @@ pub fn parse(
     let version = version.ok_or_else(|| EnvelopeError::NotAnEnvelope("empty document".into()))?;
     let body = body.ok_or_else(|| EnvelopeError::NotAnEnvelope("no Body".into()))?;
     let payload = payload.ok_or(EnvelopeError::BodyChildren)?;
-    for h in &headers {
-        let understood = UNDERSTOOD.iter().any(|(n, l)| h.span.name.is(n, l));
-        if h.must_understand && h.targets_gateway && !understood {
-            return Err(EnvelopeError::MustUnderstand(h.span.name.to_string()));
-        }
+    let not_understood: Vec<QName> = headers
+        .iter()
+        .filter(|h| h.must_understand && h.targets_gateway)
+        .filter(|h| !UNDERSTOOD.iter().any(|(n, l)| h.span.name.is(n, l)))
+        .map(|h| h.span.name.clone())
+        .collect();
+    if !not_understood.is_empty() {
+        return Err(EnvelopeError::MustUnderstand(not_understood));
     }
     Ok(Envelope {
         version,

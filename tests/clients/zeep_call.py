@@ -2,8 +2,8 @@
 """Calls a service through the gateway with zeep, the way an agency's Python client would:
 import the published WSDL, pick the SOAP 1.1 or 1.2 port, call one operation.
 
-Prints the answer as JSON on stdout; on a SOAP fault prints {"fault": code, "message": ...}
-and exits 3. Optionally signs with WS-Security (BinarySignature + Timestamp) and verifies
+Prints the answer as JSON on stdout; on a SOAP fault prints {"fault": faultcode, "code":
+the gateway's lt:Code from the detail, "message": ...} and exits 3. Optionally signs with WS-Security (BinarySignature + Timestamp) and verifies
 the gateway's signed answer.
 """
 import argparse
@@ -83,7 +83,11 @@ def main():
     try:
         result = getattr(service, a.operation)(**json.loads(a.args))
     except zeep.exceptions.Fault as f:
-        print(json.dumps({"fault": str(f.code), "message": f.message}))
+        # The gateway's own code (wsse:..., lt:...) is in the detail, in both versions.
+        code = None
+        if f.detail is not None:
+            code = f.detail.findtext(".//{urn:lienthong:gateway:1}Code")
+        print(json.dumps({"fault": str(f.code), "code": code, "message": f.message}))
         return 3
     print(json.dumps(zeep.helpers.serialize_object(result, dict), default=str, ensure_ascii=False))
     return 0

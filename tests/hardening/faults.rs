@@ -352,3 +352,152 @@ fn a_provider_fault_without_detail_gets_one_holding_the_exchange_id() {
     }
     assert_eq!(gw.provider_calls(), 2);
 }
+
+#[test]
+fn soap11_faultcode_is_client_or_server_with_lienthongs_code_in_the_detail() {
+    let gw = Gateway::start(|doc| {
+        unsigned(doc);
+        ho_tich_endpoint(doc, |_| "http://127.0.0.1:1/ho-tich".into());
+    });
+    let invalid = crate::traffic::schema_invalid(&example("ho-tich-TraCuuKhaiSinh"));
+    // (case, body, SOAP 1.1 class, SOAP 1.2 class, lienthong's code)
+    let cases = [
+        (
+            "schema violation",
+            invalid,
+            "Client",
+            "Sender",
+            "lt:SchemaViolation",
+        ),
+        (
+            "provider down",
+            example("ho-tich-TraCuuKhaiSinh"),
+            "Server",
+            "Receiver",
+            "lt:ProviderUnavailable",
+        ),
+    ];
+    for (label, payload, class11, class12, code) in cases {
+        let r = post(&gw, SoapVersion::V11, None, &envelope11(&payload));
+        let t = r.text();
+        assert!(
+            t.contains(&format!("<faultcode>soap:{class11}</faultcode>")),
+            "{label}: {t}"
+        );
+        assert!(
+            t.contains(&format!("<lt:Code>{code}</lt:Code>")),
+            "{label}: {t}"
+        );
+        assert_exchange_id(label, &r);
+        // The audit record keeps the most specific code.
+        assert_eq!(audit_of(&gw, &r)["fault_code"], code, "{label}");
+
+        let r = post(&gw, SoapVersion::V12, None, &envelope12(&payload));
+        let t = r.text();
+        assert!(
+            t.contains(&format!(
+                "<env:Value>env:{class12}</env:Value><env:Subcode><env:Value>{code}</env:Value></env:Subcode>"
+            )),
+            "{label}: {t}"
+        );
+        assert!(
+            t.contains(&format!("<lt:Code>{code}</lt:Code>")),
+            "{label}: {t}"
+        );
+        assert_exchange_id(label, &r);
+    }
+}
+
+#[test]
+fn a_wss_refusal_is_soap_client_with_the_wsse_code_in_the_detail() {
+    let gw = Gateway::start(|_| {});
+    let unsigned = envelope11(&example("ho-tich-TraCuuKhaiSinh"));
+    let r = post_signed(&gw, SoapVersion::V11, unsigned.as_bytes());
+    let t = r.text();
+    assert!(t.contains("<faultcode>soap:Client</faultcode>"), "{t}");
+    assert!(
+        t.contains(r#"<lt:Code xmlns:wsse="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd">wsse:InvalidSecurity</lt:Code>"#),
+        "{t}"
+    );
+    assert_eq!(audit_of(&gw, &r)["fault_code"], "wsse:InvalidSecurity");
+}
+
+#[test]
+fn version_mismatch_names_the_supported_envelopes_in_an_upgrade_block() {
+    let gw = Gateway::start(unsigned);
+    let payload = example("ho-tich-TraCuuKhaiSinh");
+    let (s11, s12) = (
+        "http://schemas.xmlsoap.org/soap/envelope/",
+        "http://www.w3.org/2003/05/soap-envelope",
+    );
+    // The Upgrade block's content: the envelope `first`, then `second`.
+    let upgrade = |first: &str, second: &str| {
+        let supported =
+            |ns: &str| format!(r#"<up:SupportedEnvelope xmlns:v="{ns}" qname="v:Envelope"/>"#);
+        format!(
+            r#"xmlns:up="{s12}">{}{}</up:Upgrade>"#,
+            supported(first),
+            supported(second)
+        )
+    };
+    // A SOAP 1.1 envelope with the SOAP 1.2 content type: a SOAP 1.2 fault.
+    let r = post(&gw, SoapVersion::V12, None, &envelope11(&payload));
+    let t = r.text();
+    assert!(
+        t.contains("<env:Value>env:VersionMismatch</env:Value>"),
+        "{t}"
+    );
+    assert!(t.contains(&upgrade(s12, s11)), "{t}");
+    assert_exchange_id("1.2 version mismatch", &r);
+    // The reverse: a SOAP 1.1 fault, with the same (SOAP 1.2) block, 1.1 first.
+    let r = post(&gw, SoapVersion::V11, None, &envelope12(&payload));
+    let t = r.text();
+    assert!(
+        t.contains("<faultcode>soap:VersionMismatch</faultcode>"),
+        "{t}"
+    );
+    assert!(t.contains(&upgrade(s11, s12)), "{t}");
+    assert_eq!(gw.provider_calls(), 0);
+}
+
+#[test]
+fn must_understand_faults_name_each_block_not_understood() {
+    let gw = Gateway::start(unsigned);
+    let payload = example("ho-tich-TraCuuKhaiSinh");
+    let blocks = r#"<x:Must xmlns:x="urn:x:1" env:mustUnderstand="true"/><y:Also xmlns:y="urn:y:2" env:mustUnderstand="1"/><z:Optional xmlns:z="urn:z"/>"#;
+    let body12 = envelope12(&payload).replace(
+        "<env:Body>",
+        &format!("<env:Header>{blocks}</env:Header><env:Body>"),
+    );
+    let r = post(&gw, SoapVersion::V12, None, &body12);
+    let t = r.text();
+    assert!(
+        t.contains("<env:Value>env:MustUnderstand</env:Value>"),
+        "{t}"
+    );
+    let nu = |ns: &str, local: &str| {
+        format!(
+            r#"xmlns:nu="http://www.w3.org/2003/05/soap-envelope" xmlns:b="{ns}" qname="b:{local}"/>"#
+        )
+    };
+    assert!(t.contains(&nu("urn:x:1", "Must")), "{t}");
+    assert!(t.contains(&nu("urn:y:2", "Also")), "{t}");
+    assert_eq!(t.matches("NotUnderstood ").count(), 2, "{t}");
+    assert!(reason(&r).contains("{urn:x:1}Must, {urn:y:2}Also"), "{t}");
+    assert_exchange_id("1.2 must understand", &r);
+
+    // SOAP 1.1 has no NotUnderstood block: the faultstring names the block.
+    let body11 = envelope11(&payload).replace(
+        "<soapenv:Header/>",
+        r#"<soapenv:Header><x:Must xmlns:x="urn:x:1" soapenv:mustUnderstand="1"/></soapenv:Header>"#,
+    );
+    let r = post(&gw, SoapVersion::V11, None, &body11);
+    let t = r.text();
+    assert!(
+        t.contains("<faultcode>soap:MustUnderstand</faultcode>"),
+        "{t}"
+    );
+    assert!(!t.contains("NotUnderstood"), "{t}");
+    assert!(reason(&r).contains("{urn:x:1}Must"), "{t}");
+    assert_eq!(gw.provider_calls(), 0);
+}
