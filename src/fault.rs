@@ -2,7 +2,8 @@
 //!
 //! A fault tells the caller what it can act on (the class, a standard subcode, a short
 //! reason) and the exchange id to quote to an auditor; internals (paths, stack traces,
-//! provider addresses) go to the log and the audit record, never into the fault.
+//! library messages, provider addresses) go to the log and the audit record, never into
+//! the fault. The shapes, and why, are in docs/SECURITY.md, "What a fault says".
 
 use http::StatusCode;
 
