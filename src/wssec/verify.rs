@@ -210,9 +210,11 @@ pub fn verify(
     match ctx.verify(sig, key) {
         Ok(Status::Valid) => {}
         Ok(Status::Invalid) => {
+            // libxmlsec1's own account (which digest or the value) is for the audit record.
             return Err(WssError::FailedCheck(
                 "the signature or a digest does not match the message".into(),
-            ))
+            )
+            .with_detail(format!("libxmlsec1: {}", super::ffi::last_error())));
         }
         Err(detail) => {
             log::debug!("signature check failed: {detail}");

@@ -181,6 +181,11 @@ fn faults_carry_no_library_text_and_the_audit_record_keeps_it() {
         assert_no_internals("tampered", &r);
         let rec = audit_of(&gw, &r);
         assert_eq!(rec["fault_code"], "wsse:FailedCheck", "{rec}");
+        let kept = rec["fault_reason"].as_str().unwrap();
+        assert!(
+            kept.starts_with("the signature or a digest does not match the message: libxmlsec1: "),
+            "the audit record must keep libxmlsec1's account: {kept}"
+        );
 
         // A token that is not a certificate at all: the fault says so, the audit record
         // keeps OpenSSL's reason.
