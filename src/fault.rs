@@ -151,7 +151,9 @@ impl Fault {
     ///
     /// SOAP 1.1 has one `faultcode`: it is always the class (`soap:Client` for the
     /// caller's errors, `soap:Server` for the gateway's or the provider's, §4.4.1), so a
-    /// client can tell the two apart; the subcode goes in the detail. SOAP 1.2 has a place
+    /// client can tell the two apart; the subcode goes in the detail. (WSS 1.1 §12 shows
+    /// its `wsse:*` QNames as SOAP 1.1 faultcodes; they are in the detail here too, so that
+    /// the one faultcode keeps saying whose error it is.) SOAP 1.2 has a place
     /// for both: `env:Code/env:Value` and `env:Subcode` (Part 1 §5.4.6). The detail of
     /// both carries `lt:FaultDetail` with the subcode as `lt:Code` (one shape for clients
     /// of either version), the exchange id and the problems found.
