@@ -113,7 +113,7 @@ fn insertion(version: SoapVersion, fault: &[u8]) -> Option<Insertion> {
     let text = std::str::from_utf8(fault).ok()?;
     let mut reader = NsReader::from_str(text);
     let mut depth = 0usize;
-    // The Fault's own tag name (as written) and the detail element's, once open.
+    // The Fault's tag name as written, and whether its detail element is open.
     let mut fault_name = None;
     let mut in_detail = false;
     loop {
