@@ -116,8 +116,9 @@ pub fn run(common: &Common, args: &CallArgs) -> anyhow::Result<i32> {
         ),
         Err(e) => {
             eprintln!(
-                "HTTP {}: the answer's signature was refused: {e}",
-                answer.status
+                "HTTP {}: the answer's signature was refused: {}",
+                answer.status,
+                e.audit_reason()
             );
             return Ok(3);
         }

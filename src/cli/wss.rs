@@ -78,8 +78,10 @@ pub fn run(common: &Common, cmd: WssCommand) -> anyhow::Result<i32> {
                     Ok(0)
                 }
                 Err(e) => {
+                    // The operator's tool: the libraries' detail too, not only the fault's.
                     let fault = fault_for(&e);
-                    eprintln!("{}: {}: {e}", file.display(), fault.code_label());
+                    let why = e.audit_reason();
+                    eprintln!("{}: {}: {why}", file.display(), fault.code_label());
                     Ok(1)
                 }
             }
