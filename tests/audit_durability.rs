@@ -72,7 +72,7 @@ fn psql(sql: &str) -> String {
 }
 
 fn exported_ids(gw: &Gateway, extra: &[&str]) -> HashSet<String> {
-    gw.audit_export(extra)
+    gw.audit_records(extra)
         .iter()
         .filter_map(|v| v["id"].as_str().map(str::to_string))
         .collect()

@@ -71,7 +71,7 @@ fn assert_fault12(r: &HttpResponse, status: u16, value: &str) {
 
 /// The audit records of this gateway, as exported (one JSON object per line).
 fn audit_records(gw: &Gateway) -> Vec<serde_json::Value> {
-    gw.audit_export(&[])
+    gw.audit_records(&[])
 }
 
 fn audit_record(gw: &Gateway, id: &str) -> serde_json::Value {

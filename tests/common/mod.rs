@@ -317,9 +317,9 @@ impl Gateway {
         v["count"].as_u64().unwrap()
     }
 
-    /// The exchanges `lienthong audit export --format jsonl EXTRA` writes (without the
-    /// first line, which describes the export).
-    pub fn audit_export(&self, extra: &[&str]) -> Vec<serde_json::Value> {
+    /// The audit store's exchanges, oldest first, as `audit export --format jsonl EXTRA`
+    /// writes them (the line describing the export left out).
+    pub fn audit_records(&self, extra: &[&str]) -> Vec<serde_json::Value> {
         let mut args = vec!["audit", "export", "--format", "jsonl"];
         args.extend_from_slice(extra);
         let out = self.cli(&args);

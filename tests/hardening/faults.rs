@@ -129,7 +129,7 @@ fn audit_of(gw: &Gateway, r: &HttpResponse) -> serde_json::Value {
     let id = r
         .header("x-lienthong-exchange-id")
         .expect("exchange id header");
-    gw.audit_export(&[])
+    gw.audit_records(&[])
         .into_iter()
         .find(|rec| rec["id"] == id)
         .unwrap_or_else(|| panic!("no audit record for {id}"))
