@@ -33,6 +33,9 @@ pub struct SecurityConfig {
     pub clock_skew_secs: u64,
     /// Oldest accepted message: `now - Created` may not exceed this (plus the skew).
     pub max_age_secs: u64,
+    /// Longest lifetime (Expires - Created) of a caller's Timestamp; longer ones are
+    /// refused, so that no signature stays valid (and in the replay cache) for days.
+    pub max_ttl_secs: u64,
     /// Lifetime of the Timestamps the gateway writes (Expires - Created).
     pub timestamp_ttl_secs: u64,
     /// Replay cache: `"memory"` (one node) or a Redis URL (`redis://127.0.0.1:6379/0`) shared
@@ -59,6 +62,7 @@ impl Default for SecurityConfig {
             crls: Vec::new(),
             clock_skew_secs: 300,
             max_age_secs: 300,
+            max_ttl_secs: 3600,
             timestamp_ttl_secs: 300,
             replay: "memory".into(),
             replay_capacity: 100_000,

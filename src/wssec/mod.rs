@@ -16,7 +16,8 @@
 //! # What callers must send (for integrators)
 //!
 //! One `wsse:Security` header addressed to the gateway (no actor/role), holding a
-//! `wsu:Timestamp` (Created and Expires, UTC), the signing certificate as an X509v3
+//! `wsu:Timestamp` (Created, and Expires at most `max_ttl_secs` later if present; UTC
+//! as `Z` or `+00:00`), the signing certificate as an X509v3
 //! `wsse:BinarySecurityToken` (or a key identifier / issuer-serial naming a certificate
 //! registered for the agency), and one `ds:Signature`: exclusive C14N, RSA-SHA256/384/512
 //! or ECDSA-SHA256/384, SHA-256+ digests, references `#id` (by `wsu:Id` or `Id`) to the
@@ -268,6 +269,16 @@ impl Engine {
                 }
             }
         }
+        if sec.max_ttl_secs == 0 {
+            problems.push(at(
+                "[security] max_ttl_secs must be at least 1 (it bounds Expires - Created)".into(),
+            ));
+        } else if sec.timestamp_ttl_secs > sec.max_ttl_secs {
+            problems.push(at(format!(
+                "[security] timestamp_ttl_secs ({}) exceeds max_ttl_secs ({}): a peer with the same limit would refuse the gateway's own messages",
+                sec.timestamp_ttl_secs, sec.max_ttl_secs
+            )));
+        }
         let replay = match replay::ReplayCache::from_setting(&sec.replay, sec.replay_capacity) {
             Ok(r) => Some(r),
             Err(e) => {
@@ -325,6 +336,7 @@ impl Engine {
                 rules: timestamp::Rules {
                     skew: chrono::Duration::seconds(sec.clock_skew_secs as i64),
                     max_age: chrono::Duration::seconds(sec.max_age_secs as i64),
+                    max_ttl: chrono::Duration::seconds(sec.max_ttl_secs.min(u32::MAX.into()) as i64),
                 },
                 ttl: chrono::Duration::seconds(sec.timestamp_ttl_secs.max(1) as i64),
                 replay,

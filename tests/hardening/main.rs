@@ -9,3 +9,4 @@ mod memory;
 mod schema;
 mod stress;
 mod traffic;
+mod wssec;
