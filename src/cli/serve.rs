@@ -47,8 +47,11 @@ pub fn build_gateway(common: &Common, config: Config) -> anyhow::Result<Gateway>
     }
     let audit = AuditLog::open(&audit_url, &config.gateway.node_id, &config.audit, seal_key)
         .with_context(|| format!("cannot open the audit store {audit_url}"))?;
-    let security =
+    let mut security =
         crate::wssec::Engine::load(&config, &data_dir).map_err(|p| anyhow::anyhow!("{p}"))?;
+    security
+        .guard_restarts(&data_dir)
+        .map_err(|e| anyhow::anyhow!("replay horizon: {e}"))?;
     let forwarder = Forwarder::new(
         config.limits.max_response_bytes,
         &ProviderTls::from_config(&config.gateway),

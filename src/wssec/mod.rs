@@ -10,7 +10,8 @@
 //! - `dom`: libxml2 tree, ID registration, duplicate IDs.
 //! - `policy`: SignedInfo allow-list, before any cryptography.
 //! - `token`: KeyInfo -> certificate.  `trust`: path validation, certificate -> agency.
-//! - `timestamp`, `replay`: time and once-only.
+//! - `timestamp`, `replay`: time and once-only; `horizon`: once-only across restarts of a
+//!   node whose replay cache is in memory.
 //! - `verify`, `sign`: the two directions.  `pki`: the development PKI.
 //!
 //! # What callers must send (for integrators)
@@ -33,6 +34,7 @@
 pub mod config;
 pub mod dom;
 mod ffi;
+pub mod horizon;
 pub mod pki;
 pub mod policy;
 pub mod replay;
@@ -180,6 +182,8 @@ pub struct Engine {
     rules: timestamp::Rules,
     ttl: chrono::Duration,
     replay: replay::ReplayCache,
+    /// Set by [`Engine::guard_restarts`] for a serving node with an in-memory cache.
+    horizon: Option<horizon::Horizon>,
 }
 
 /// The consumer's Security header as forwarded to the provider when the service's policy
@@ -340,9 +344,25 @@ impl Engine {
                 },
                 ttl: chrono::Duration::seconds(sec.timestamp_ttl_secs.max(1) as i64),
                 replay,
+                horizon: None,
             }),
             _ => Err(Problems(problems)),
         }
+    }
+
+    /// For the node that serves: with an in-memory replay cache, refuse what an earlier run
+    /// of this node may have accepted (see [`horizon`]), keeping the bound in `data_dir`.
+    /// A Redis cache outlives the node and needs nothing. Commands that only verify or
+    /// sign (`check`, `call`, `wss`) do not call this and write nothing.
+    pub fn guard_restarts(&mut self, data_dir: &Path) -> Result<(), String> {
+        if let replay::ReplayCache::Memory(_) = self.replay {
+            self.horizon = Some(horizon::Horizon::open(
+                data_dir,
+                Utc::now(),
+                self.rules.skew,
+            )?);
+        }
+        Ok(())
     }
 
     fn context(&self) -> verify::Context<'_> {
@@ -394,6 +414,11 @@ impl Engine {
                 "the signing certificate does not identify an agency of this gateway".into(),
             )
         })?;
+        if let Some(h) = &self.horizon {
+            // Before anything can be forwarded: recorded on disk, or refused as seen by an
+            // earlier run of this node.
+            h.admit(checked.created, Utc::now())?;
+        }
         Ok(Verified {
             consumer,
             certificate: Some(checked.identity.fingerprint),

@@ -5,7 +5,8 @@
 //! `memory` serves one node; a Redis URL (`SET key 1 NX PX ttl`, atomic on the server)
 //! lets every node behind a load balancer refuse the others' replays. Either way the
 //! cache is bounded: the in-memory one refuses when full (fail closed), Redis entries
-//! all carry a TTL of at most `max_age + 2 * skew`.
+//! all carry a TTL of at most `max_age + 2 * skew`. The in-memory cache forgets at a
+//! restart; `super::horizon` refuses what the previous run may have accepted.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;

@@ -25,6 +25,8 @@ pub struct Checked {
     /// Hex SHA-256 of the decoded SignatureValue (the replay key).
     pub replay_key: String,
     pub retention: std::time::Duration,
+    /// The verified `wsu:Created`.
+    pub created: DateTime<Utc>,
     /// The `wsu:Id` (or `Id`) of the verified Body.
     pub body_id: String,
 }
@@ -240,6 +242,7 @@ pub fn verify(
         certificate: cert,
         replay_key,
         retention: timestamp::retention(&window, &cx.rules, cx.now),
+        created: window.created,
         body_id,
     })
 }

@@ -168,3 +168,48 @@ fn a_timestamp_living_two_days_is_refused_by_the_lifetime_rule() {
     assert!(t.contains("3600 s"), "{t}");
     assert_eq!(gw.provider_calls(), 0);
 }
+
+/// Kills the gateway with SIGKILL (no shutdown of any kind) and starts it again on the same
+/// configuration and data directory.
+fn kill_9_and_restart(gw: &mut Gateway) {
+    gw.gateway.child.kill().unwrap();
+    gw.gateway.child.wait().unwrap();
+    let data = gw.data_dir();
+    gw.gateway = spawn(
+        &[
+            "serve",
+            "--config",
+            gw.config.to_str().unwrap(),
+            "--data-dir",
+            data.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+        ],
+        "listening on",
+        gw.dir.path(),
+        &[],
+    );
+}
+
+#[test]
+fn a_message_accepted_before_a_kill_9_is_refused_after_the_restart() {
+    let mut gw = Gateway::start(|_| {});
+    let province = signer(&gw.data_dir(), PROVINCE);
+    let once = Request::new().sign(&province);
+    let r = post(gw.gateway.addr, &once);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(gw.provider_calls(), 1);
+
+    kill_9_and_restart(&mut gw);
+    // The in-memory cache is empty now; the same bytes are still refused.
+    let t = assert_fault(&post(gw.gateway.addr, &once), "wsse:InvalidSecurity");
+    assert!(t.contains("before the gateway restarted"), "{t}");
+    assert_eq!(gw.provider_calls(), 1, "the replay reached the provider");
+
+    // A message signed after the restart (past the bound, a step ahead of the last
+    // accepted Created) is new.
+    std::thread::sleep(lienthong::wssec::horizon::STEP);
+    let r = post(gw.gateway.addr, &Request::new().sign(&province));
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(gw.provider_calls(), 2);
+}
