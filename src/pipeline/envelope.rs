@@ -146,7 +146,7 @@ fn standalone(bytes: &[u8], span: &ElementSpan, scope: &[(String, String)]) -> V
             continue;
         }
         seen.push(prefix);
-        let uri = crate::xml::escape::text(uri);
+        let uri = crate::xml::escape::attr(uri);
         if prefix.is_empty() {
             out.extend_from_slice(format!(" xmlns=\"{uri}\"").as_bytes());
         } else {
@@ -249,11 +249,11 @@ pub fn parse(
         );
         let (resolved_ns, soap_ns) = match &resolved {
             ResolveResult::Bound(n) => {
-                let uri = n.as_ref();
+                let uri = namespace_name(n.as_ref())?;
                 let soap_ns = [ns::SOAP11_ENV, ns::SOAP12_ENV]
                     .into_iter()
                     .find(|s| uri == *s);
-                (if deep { None } else { Some(uri.to_string()) }, soap_ns)
+                (if deep { None } else { Some(uri.into_owned()) }, soap_ns)
             }
             ResolveResult::Unbound => (None, None),
             ResolveResult::Unknown(p) => return Err(undeclared(p)),
@@ -362,21 +362,21 @@ pub fn parse(
                 let mut attrs = Vec::new();
                 for (i, a) in e.attributes().enumerate() {
                     let a = checked_attribute(i, a, limits)?;
+                    // Values as XML reads them (references resolved, white space
+                    // normalised), as libxml2 and the provider will: the raw text of
+                    // `mustUnderstand="&#49;"` or `xmlns:p="urn:a&amp;b"` is not its value.
+                    let value = attribute_value(&a)?;
                     match a.key.as_namespace_binding() {
-                        Some(PrefixDeclaration::Default) => {
-                            decls.push((String::new(), a.value.to_string()))
-                        }
-                        Some(PrefixDeclaration::Named(p)) => {
-                            decls.push((p.to_string(), a.value.to_string()))
-                        }
+                        Some(PrefixDeclaration::Default) => decls.push((String::new(), value)),
+                        Some(PrefixDeclaration::Named(p)) => decls.push((p.to_string(), value)),
                         None => {
                             let (ans, alocal) = reader.resolver().resolve_attribute(a.key);
                             let ans = match ans {
-                                ResolveResult::Bound(n) => n.0.to_string(),
+                                ResolveResult::Bound(n) => namespace_name(n.0)?.into_owned(),
                                 ResolveResult::Unbound => String::new(),
                                 ResolveResult::Unknown(p) => return Err(undeclared(&p)),
                             };
-                            attrs.push((ans, alocal.as_ref().to_string(), a.value.to_string()));
+                            attrs.push((ans, alocal.as_ref().to_string(), value));
                         }
                     }
                 }
@@ -638,6 +638,29 @@ fn checked_attribute<'a>(
         wellformed::namespace_declaration(prefix, &a.value).map_err(EnvelopeError::Malformed)?;
     }
     Ok(a)
+}
+
+/// An attribute's value after XML 1.0 §3.3.3 normalisation (references already checked).
+fn attribute_value(
+    a: &quick_xml::events::attributes::Attribute<'_>,
+) -> Result<String, EnvelopeError> {
+    a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+        .map(|v| v.into_owned())
+        .map_err(|e| EnvelopeError::Malformed(e.to_string()))
+}
+
+/// The namespace name a resolved prefix stands for: quick-xml's resolver keeps the raw
+/// text of the declaration, while the name is its normalised value (Namespaces in XML
+/// §3). Borrowed, at no cost, unless the text holds a reference or white space.
+fn namespace_name(raw: &str) -> Result<std::borrow::Cow<'_, str>, EnvelopeError> {
+    if !raw.contains(['&', '\t', '\n', '\r']) {
+        return Ok(raw.into());
+    }
+    let a = quick_xml::events::attributes::Attribute {
+        key: quick_xml::name::QName("xmlns"),
+        value: raw.into(),
+    };
+    attribute_value(&a).map(Into::into)
 }
 
 fn check_not_soap(name: &QName) -> Result<(), EnvelopeError> {
@@ -974,6 +997,25 @@ mod tests {
             "s:mustUnderstand=\"1\" s:actor=\"urn:someone-else\"",
         );
         assert!(parse11(&other_actor).is_ok());
+        // The value XML reads, not its raw text: `&#49;` is "1".
+        let by_reference = s.replace("s:mustUnderstand=\"1\"", "s:mustUnderstand=\"&#49;\"");
+        assert!(matches!(
+            parse11(&by_reference),
+            Err(EnvelopeError::MustUnderstand(_))
+        ));
+    }
+
+    #[test]
+    fn inherited_namespace_names_are_copied_as_they_read() {
+        let s = r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" xmlns:q='urn:q"&lt;&amp;&#x9;'><s:Header><q:T/></s:Header><s:Body><a/></s:Body></s:Envelope>"#;
+        let env = parse11(s).unwrap();
+        let block = &env.headers[0];
+        assert_eq!(block.span.name, QName::new("urn:q\"<&\t", "T"));
+        let doc = String::from_utf8(env.header_document(block)).unwrap();
+        assert_eq!(
+            doc,
+            r#"<q:T xmlns:q="urn:q&quot;&lt;&amp;&#9;" xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"/>"#
+        );
     }
 
     #[test]

@@ -242,6 +242,7 @@ pub fn exchange(
         action: None,
         exchange_header: None,
         security_header: false,
+        header_blocks: Vec::new(),
         body_root: None,
     };
     let (version, action) = match soap::version_of(content_type, soap_action) {
@@ -257,6 +258,7 @@ pub fn exchange(
     let answer = soap::parse(body, version, action).and_then(|req| {
         seen.exchange_header = req.exchange_header.clone();
         seen.security_header = req.security_header;
+        seen.header_blocks = req.header_blocks.clone();
         seen.body_root = Some(req.root.to_string());
         match handler {
             Some(h) => h(&req),

@@ -22,6 +22,8 @@ pub struct Received {
     pub exchange_header: Option<String>,
     /// A `wsse:Security` header arrived with it.
     pub security_header: bool,
+    /// Every header block that arrived, in Clark notation, in document order.
+    pub header_blocks: Vec<String>,
     /// The Body's root element in Clark notation, `{ns}local`, when the envelope was read.
     pub body_root: Option<String>,
 }
@@ -78,6 +80,7 @@ mod tests {
                 action: None,
                 exchange_header: None,
                 security_header: false,
+                header_blocks: Vec::new(),
                 body_root: None,
             });
         }

@@ -27,6 +27,8 @@ pub struct SoapRequest {
     pub exchange_header: Option<String>,
     /// A `wsse:Security` header block arrived (the gateway signed what it forwarded).
     pub security_header: bool,
+    /// Every header block, in Clark notation (`{ns}local`), in document order.
+    pub header_blocks: Vec<String>,
     /// The Body's child element as a standalone document (in-scope namespace
     /// declarations of Envelope and Body copied onto it).
     pub payload: String,
@@ -181,6 +183,7 @@ pub fn parse(
     let mut in_body = false;
     let mut exchange_header = None;
     let mut security_header = false;
+    let mut header_blocks = Vec::new();
     // (start offset, name end offset, own prefixes, qname, is Exchange header)
     let mut open: Option<(usize, usize, Vec<String>, QName, bool)> = None;
     let mut payload: Option<(String, QName)> = None;
@@ -256,6 +259,9 @@ pub fn parse(
                         }
                         let exchange = in_header && qname.is(ns::LIENTHONG, "Exchange");
                         security_header |= in_header && qname.is(ns::WSSE, "Security");
+                        if in_header {
+                            header_blocks.push(qname.to_string());
+                        }
                         if in_body || exchange {
                             let name_end = start + 1 + e.name().as_ref().len();
                             let own = decls.into_iter().map(|(p, _)| p).collect();
@@ -308,6 +314,7 @@ pub fn parse(
         action,
         exchange_header,
         security_header,
+        header_blocks,
         payload,
         root,
     })

@@ -23,6 +23,9 @@ pub enum DomError {
     DuplicateId(String),
     #[error("entity references and processing instructions are not allowed")]
     Forbidden,
+    /// WSU schema: `wsu:Id` is an `xsd:ID`, so an NCName (XML Schema 1.0 Part 2 §3.3.8).
+    #[error("the wsu:Id `{0}` is not an XML NCName")]
+    NotAnId(String),
 }
 
 pub struct Doc {
@@ -165,6 +168,9 @@ impl Doc {
                         let local = cstr((*a).name);
                         if let Some(register) = id_kind(ans, local) {
                             let value = attr_value(a);
+                            if ans == Some(ns::WSU) && !crate::xml::wellformed::is_ncname(&value) {
+                                return Err(DomError::NotAnId(truncate(&value)));
+                            }
                             if by_value.contains_key(&value) {
                                 return Err(DomError::DuplicateId(truncate(&value)));
                             }
@@ -485,6 +491,21 @@ mod tests {
         )
         .unwrap();
         assert!(matches!(doc.index_ids(), Err(DomError::DuplicateId(_))));
+    }
+
+    #[test]
+    fn a_wsu_id_must_be_an_ncname() {
+        for bad in ["a&quot;b", "1x", "a:b", "a&lt;b", "a b", ""] {
+            let text = format!(r#"<a xmlns:wsu="{}"><b wsu:Id="{bad}"/></a>"#, ns::WSU);
+            let doc = parse(text.as_bytes()).unwrap();
+            assert!(
+                matches!(doc.index_ids(), Err(DomError::NotAnId(_))),
+                "{bad}"
+            );
+        }
+        // Plain `Id` and `ID` in a payload keep their own rules (numbers are common there).
+        let text = format!(r#"<a xmlns:wsu="{}"><b Id="1"/><c ID="2"/></a>"#, ns::WSU);
+        parse(text.as_bytes()).unwrap().index_ids().unwrap();
     }
 
     #[test]

@@ -209,12 +209,10 @@ pub fn check<'d>(signature: Elem<'d>, allowed: &Allowed) -> Result<SignedInfo<'d
     })
 }
 
-/// XML NCName, approximately (ASCII letters, digits, `_-.`; no colon): what a `#id` may be.
+/// What a `#id` may be: an NCName (XML-DSig §4.4.3.3 bare-name XPointer, XPointer
+/// Framework §3.2), of a sane length.
 fn is_ncname(s: &str) -> bool {
-    let mut chars = s.chars();
-    matches!(chars.next(), Some(c) if c.is_alphabetic() || c == '_')
-        && chars.all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
-        && s.len() <= 256
+    s.len() <= 256 && crate::xml::wellformed::is_ncname(s)
 }
 
 #[cfg(test)]

@@ -23,7 +23,7 @@ use super::WssError;
 use crate::model::SoapVersion;
 use crate::pipeline::envelope::{self, Envelope};
 use crate::xml::limits::XmlLimits;
-use crate::xml::ns;
+use crate::xml::{escape, ns};
 
 const SHA256: &str = "http://www.w3.org/2001/04/xmlenc#sha256";
 
@@ -142,6 +142,11 @@ impl Signer {
             .body_id
             .clone()
             .unwrap_or_else(|| format!("Body-{suffix}"));
+        // The kept ID comes from the consumer: an NCName (as verification made sure), so
+        // that it is a valid bare-name reference, and escaped anyway where it is written.
+        if !crate::xml::wellformed::is_ncname(&body_id) {
+            return Err(fail("the Body's wsu:Id is not an NCName".into()));
+        }
         let ts_id = format!("TS-{suffix}");
         let bst_id = format!("X509-{suffix}");
         let mut refs = vec![body_id.clone(), ts_id.clone()];
@@ -181,6 +186,7 @@ impl Signer {
         // SignatureValue (see `splice_values`).
         let mut holes = Vec::with_capacity(refs.len() + 1);
         for r in &refs {
+            let r = escape::attr(r);
             out.push_str(&format!(
                 r##"<ds:Reference URI="#{r}"><ds:Transforms><ds:Transform Algorithm="{EXC_C14N}"/></ds:Transforms><ds:DigestMethod Algorithm="{SHA256}"/><ds:DigestValue>"##
             ));
@@ -200,7 +206,7 @@ impl Signer {
             format!(
                 r#"</soap:Header><soap:Body xmlns:wsu="{}" wsu:Id="{}">"#,
                 ns::WSU,
-                crate::xml::escape::text(&body_id)
+                escape::attr(&body_id)
             )
             .as_bytes(),
         );

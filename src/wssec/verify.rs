@@ -233,9 +233,14 @@ pub fn verify(
         hex::encode(hash(MessageDigest::sha256(), &value).map_err(|e| {
             invalid("the signature value cannot be hashed").with_detail(e.to_string())
         })?);
-    let body_id = body
-        .attr(Some(ns::WSU), "Id")
-        .or_else(|| body.attr(None, "Id"))
+    // The ID the signature named the Body by (an NCName, checked by the policy), not
+    // another ID-like attribute the Body may also carry.
+    let body_id = si
+        .references
+        .iter()
+        .zip(&targets)
+        .find(|(_, t)| **t == body)
+        .map(|(id, _)| id.clone())
         .unwrap_or_default();
     Ok(Checked {
         identity,

@@ -55,7 +55,9 @@ pub fn is_qname(name: &str) -> bool {
     }
 }
 
-fn is_ncname(s: &str) -> bool {
+/// Namespaces in XML `NCName`: an XML name without a colon. What an `xsd:ID` (so a
+/// `wsu:Id`) and a same-document reference `#id` must be.
+pub fn is_ncname(s: &str) -> bool {
     let mut chars = s.chars();
     chars.next().is_some_and(is_name_start) && chars.all(is_name_char)
 }

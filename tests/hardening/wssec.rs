@@ -23,6 +23,8 @@ const EXC: &str = "http://www.w3.org/2001/10/xml-exc-c14n#";
 
 /// A signed SOAP 1.1 request of the shape a caller's stack makes, every part adjustable.
 struct Request {
+    /// Attributes of the Header's start tag.
+    header_attrs: String,
     created: String,
     /// `None`: no `wsu:Expires` (WSS4J with a TTL of 0).
     expires: Option<String>,
@@ -42,6 +44,7 @@ impl Request {
     fn new() -> Request {
         let now = Utc::now();
         Request {
+            header_attrs: String::new(),
             created: stamp(now),
             expires: Some(stamp(now + chrono::Duration::seconds(300))),
             headers: String::new(),
@@ -67,7 +70,8 @@ impl Request {
             })
             .collect();
         let xml = format!(
-            r##"<soap:Envelope xmlns:soap="{S11}" xmlns:wsu="{WSU}"><soap:Header>{headers}<wsse:Security xmlns:wsse="{WSSE}" soap:mustUnderstand="1"><wsse:BinarySecurityToken EncodingType="{BASE64}" ValueType="{X509V3}" wsu:Id="X509-1">{cert}</wsse:BinarySecurityToken><wsu:Timestamp wsu:Id="TS-1"><wsu:Created>{created}</wsu:Created>{expires}</wsu:Timestamp><ds:Signature xmlns:ds="{DS}"><ds:SignedInfo><ds:CanonicalizationMethod Algorithm="{EXC}"/><ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"/>{refs}</ds:SignedInfo><ds:SignatureValue/><ds:KeyInfo><wsse:SecurityTokenReference><wsse:Reference URI="#X509-1" ValueType="{X509V3}"/></wsse:SecurityTokenReference></ds:KeyInfo></ds:Signature></wsse:Security></soap:Header><soap:Body wsu:Id="{body_id}">{payload}</soap:Body></soap:Envelope>"##,
+            r##"<soap:Envelope xmlns:soap="{S11}" xmlns:wsu="{WSU}"><soap:Header{header_attrs}>{headers}<wsse:Security xmlns:wsse="{WSSE}" soap:mustUnderstand="1"><wsse:BinarySecurityToken EncodingType="{BASE64}" ValueType="{X509V3}" wsu:Id="X509-1">{cert}</wsse:BinarySecurityToken><wsu:Timestamp wsu:Id="TS-1"><wsu:Created>{created}</wsu:Created>{expires}</wsu:Timestamp><ds:Signature xmlns:ds="{DS}"><ds:SignedInfo><ds:CanonicalizationMethod Algorithm="{EXC}"/><ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"/>{refs}</ds:SignedInfo><ds:SignatureValue/><ds:KeyInfo><wsse:SecurityTokenReference><wsse:Reference URI="#X509-1" ValueType="{X509V3}"/></wsse:SecurityTokenReference></ds:KeyInfo></ds:Signature></wsse:Security></soap:Header><soap:Body wsu:Id="{body_id}">{payload}</soap:Body></soap:Envelope>"##,
+            header_attrs = self.header_attrs,
             headers = self.headers,
             cert = signer.certificate_base64(),
             created = self.created,
@@ -90,16 +94,53 @@ fn without_comments(payload: &str) -> String {
 }
 
 fn post(addr: SocketAddr, body: &[u8]) -> HttpResponse {
+    post_with_action(addr, body, "\"\"")
+}
+
+fn post_with_action(addr: SocketAddr, body: &[u8], action: &str) -> HttpResponse {
     http(
         addr,
         "POST",
         "/services/ho-tich",
         &[
             ("Content-Type", "text/xml; charset=utf-8"),
-            ("SOAPAction", "\"\""),
+            ("SOAPAction", action),
         ],
         body,
     )
+}
+
+/// What the example provider received last.
+fn last_received(gw: &Gateway) -> serde_json::Value {
+    let r = http(gw.providers.addr, "GET", "/_received", &[], b"");
+    let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    v["last"].as_array().unwrap().last().cloned().unwrap()
+}
+
+/// Sets `key = value` in the `[services.security]` of the service `name`.
+fn service_security(doc: &mut toml::Table, name: &str, key: &str, value: toml::Value) {
+    let services = doc["services"].as_array_mut().unwrap();
+    let svc = services
+        .iter_mut()
+        .find(|s| s["name"].as_str() == Some(name))
+        .unwrap()
+        .as_table_mut()
+        .unwrap();
+    svc.entry("security")
+        .or_insert_with(|| toml::Value::Table(Default::default()))
+        .as_table_mut()
+        .unwrap()
+        .insert(key.into(), value);
+}
+
+/// The answer is a well-formed SOAP 1.1 envelope (read by the gateway's own strict parser).
+fn assert_well_formed(r: &HttpResponse) {
+    lienthong::pipeline::envelope::parse(
+        bytes::Bytes::from(r.body.clone()),
+        lienthong::model::SoapVersion::V11,
+        &Default::default(),
+    )
+    .unwrap_or_else(|e| panic!("{e}: {}", r.text()));
 }
 
 /// The gateway's answer is a SOAP fault whose faultcode is `code`.
@@ -212,4 +253,102 @@ fn a_message_accepted_before_a_kill_9_is_refused_after_the_restart() {
     let r = post(gw.gateway.addr, &Request::new().sign(&province));
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(gw.provider_calls(), 2);
+}
+
+#[test]
+fn peer_values_in_the_xml_the_gateway_writes_are_refused_or_escaped() {
+    // The consumer's Security header and Body wsu:Id travel on, into the gateway's own
+    // signature: the Id is written into a ds:Reference URI.
+    let gw = Gateway::start(|doc| {
+        service_security(
+            doc,
+            "ho-tich",
+            "forward_consumer_security",
+            toml::Value::Boolean(true),
+        )
+    });
+    let province = signer(&gw.data_dir(), PROVINCE);
+
+    // A wsu:Id is an xsd:ID, so an NCName: quotes, `<` and `&` are refused before any use.
+    let signed = Request::new().sign(&province);
+    let bad_id = String::from_utf8(signed).unwrap().replacen(
+        r#"<soap:Body wsu:Id="Body-1">"#,
+        r#"<soap:Body wsu:Id="B&quot;/&gt;&lt;x a=&apos;&amp;">"#,
+        1,
+    );
+    let r = post(gw.gateway.addr, bad_id.as_bytes());
+    let t = assert_fault(&r, "wsse:InvalidSecurity");
+    assert!(t.contains("is not an XML NCName"), "{t}");
+    assert_well_formed(&r);
+    assert_eq!(gw.provider_calls(), 0);
+
+    // A SOAPAction naming no operation, with markup in it, comes back escaped in the fault.
+    let r = post_with_action(
+        gw.gateway.addr,
+        &Request::new().sign(&province),
+        "\"urn:a\\\"<b>&c'\"",
+    );
+    let t = assert_fault(&r, "soap:Client");
+    assert!(t.contains("&lt;b&gt;&amp;c"), "{t}");
+    assert_well_formed(&r);
+    assert_eq!(gw.provider_calls(), 0);
+
+    // The consumer's Body wsu:Id, an NCName, is kept beside the consumer's Security header.
+    let r = post(gw.gateway.addr, &Request::new().sign(&province));
+    assert_eq!(r.status, 200, "{}", r.text());
+    let blocks = header_blocks(&last_received(&gw));
+    assert_eq!(
+        blocks.iter().filter(|b| b.ends_with("}Security")).count(),
+        2,
+        "{blocks:?}"
+    );
+}
+
+fn header_blocks(received: &serde_json::Value) -> Vec<String> {
+    received["header_blocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b.as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn namespace_names_with_markup_reach_the_provider_unchanged() {
+    // A namespace name holding `"`, `<` and `&` (written as references), declared on the
+    // Envelope for a header block: the gateway copies the declaration onto the block it
+    // forwards, through its attribute escaper, once. libxml2's C14N refuses a namespace
+    // name that is not a URI anywhere in a document it signs or verifies, so only a
+    // pass-through service (nothing signed on the way in or out) meets one.
+    let gw = Gateway::start(|doc| {
+        for (key, on) in [
+            ("dangerous_accept_unsigned", true),
+            ("sign_forwarded", false),
+        ] {
+            service_security(doc, "ho-tich", key, toml::Value::Boolean(on));
+        }
+    });
+    let body = format!(
+        r#"<soap:Envelope xmlns:soap="{S11}" xmlns:q="urn:q&quot;&lt;&amp;"><soap:Header><q:Note>x</q:Note></soap:Header><soap:Body>{}</soap:Body></soap:Envelope>"#,
+        without_comments(&example("ho-tich-TraCuuKhaiSinh"))
+    );
+    let r = http(
+        gw.gateway.addr,
+        "POST",
+        "/services/ho-tich",
+        &[
+            ("Content-Type", "text/xml; charset=utf-8"),
+            ("SOAPAction", "\"\""),
+            ("X-Lienthong-Consumer", PROVINCE),
+        ],
+        body.as_bytes(),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    // The provider read the envelope (so it was well-formed) and the block's namespace as
+    // the text the caller wrote, not escaped twice (`&amp;quot;`).
+    let blocks = header_blocks(&last_received(&gw));
+    assert!(
+        blocks.contains(&"{urn:q&quot;&lt;&amp;}Note".to_string()),
+        "{blocks:?}"
+    );
 }
