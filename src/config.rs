@@ -383,6 +383,32 @@ grants = [{ consumer = "000.00.00.H30", operations = ["*"] }]
     }
 
     #[test]
+    fn forward_unsigned_headers_are_qnames_and_never_the_gateways_own() {
+        let with = |list: &str| {
+            let text = format!("{MINIMAL}[services.security]\nforward_unsigned_headers = {list}\n");
+            Config::parse(Path::new("g.toml"), &text)
+        };
+        let c = with(r#"["{http://www.w3.org/2005/08/addressing}MessageID"]"#).unwrap();
+        assert_eq!(
+            c.services[0].security.forward_unsigned_headers,
+            [crate::xml::QName::new(crate::xml::ns::WSA, "MessageID")]
+        );
+        for (bad, why) in [
+            (r#"["MessageID"]"#, "is not {namespace}localName"),
+            (r#"["{urn:x}a:b"]"#, "is not {namespace}localName"),
+            (
+                r#"["{urn:lienthong:gateway:1}Exchange"]"#,
+                "the gateway's own",
+            ),
+        ] {
+            let msg = with(bad).unwrap_err().to_string();
+            // The line of the setting.
+            assert!(msg.starts_with("g.toml:13:"), "{msg}");
+            assert!(msg.contains(why), "{msg}");
+        }
+    }
+
+    #[test]
     fn unknown_key_is_refused_with_its_line() {
         let text = format!("{MINIMAL}\n[limits]\nmax_reqest_bytes = 5\n");
         let err = Config::parse(Path::new("g.toml"), &text).unwrap_err();

@@ -43,7 +43,9 @@ pub struct ExchangeRecord {
     pub outcome: Outcome,
     /// `faultcode` as SOAP 1.1 spells it (`Client`, `wsse:FailedCheck`, ...).
     pub fault_code: Option<String>,
-    /// The reason for the audit trail (may hold more than the fault string sent).
+    /// The reason for the audit trail (may hold more than the fault string sent); for an
+    /// exchange that went through, what the gateway left out of it (header blocks not
+    /// forwarded, `pipeline::headers`).
     pub fault_reason: Option<String>,
     pub http_status: u16,
     /// The four messages: consumer request as received, as forwarded, provider answer as

@@ -8,6 +8,7 @@
 //!  authorise grants of gateway.toml                               │ libxml2/xmlsec are
 //!  validate  request payload against the contract's XSDs          │ not Send
 //!  map       consumer schema -> provider schema                   │
+//!  headers   header blocks: signed by the caller or allowed only  │
 //!  sign      the gateway's signature on what it forwards          ┘
 //!  forward   pooled hyper client to the provider                  (async)
 //!  validate, map the answer back, sign the answer (faults too)    (blocking)
@@ -22,6 +23,7 @@ pub mod authorise;
 pub mod dispatch;
 pub mod envelope;
 pub mod forward;
+pub mod headers;
 pub mod map;
 pub mod receive;
 pub mod relay;
@@ -58,6 +60,8 @@ pub enum PipelineError {
     Security(#[from] crate::wssec::WssError),
     #[error(transparent)]
     Authorise(#[from] authorise::AuthoriseError),
+    #[error(transparent)]
+    Headers(#[from] headers::HeaderError),
     #[error(transparent)]
     Validate(#[from] crate::schema::ValidationError),
     #[error(transparent)]
@@ -163,7 +167,7 @@ where
                 Outcome::Rejected
             };
             rec.fault_code = Some(fault.code_label());
-            rec.fault_reason = Some(e.audit_reason());
+            rec.fault_reason = Some(with_note(e.audit_reason(), rec.fault_reason.take()));
             let version = match rec.soap_version.as_deref() {
                 Some("1.2") => SoapVersion::V12,
                 Some(_) => SoapVersion::V11,
@@ -190,7 +194,7 @@ where
             let fault = Fault::from(&e);
             rec.outcome = Outcome::Failed;
             rec.fault_code = Some(fault.code_label());
-            rec.fault_reason = Some(e.audit_reason());
+            rec.fault_reason = Some(with_note(e.audit_reason(), rec.fault_reason.take()));
             (fault.http_status(version), fault.render(version, &id))
         }
     };
@@ -217,6 +221,14 @@ where
         log::info!("{line}");
     }
     respond(version, status, body, &id)
+}
+
+/// The reason of a failure, followed by what the record already noted (dropped headers).
+fn with_note(reason: String, note: Option<String>) -> String {
+    match note {
+        Some(note) => format!("{reason}; {note}"),
+        None => reason,
+    }
 }
 
 /// The one log line per exchange: id, consumer, service, operation, outcome, status, ms.
@@ -282,6 +294,8 @@ struct InboundFacts {
     mapping: Option<String>,
     /// The verified signature, recorded in the replay cache before anything is forwarded.
     replay: Option<crate::wssec::ReplayTicket>,
+    /// The header blocks not forwarded, for the audit record.
+    dropped_headers: Option<String>,
 }
 
 /// The request, ready to forward.
@@ -351,6 +365,8 @@ where
     rec.consumer = facts.consumer;
     rec.consumer_cert = facts.certificate;
     rec.request_mapping = facts.mapping;
+    // An accepted exchange has no fault: its reason field says what the gateway left out.
+    rec.fault_reason = facts.dropped_headers;
     let outbound = outbound?;
     if let Some(ticket) = &facts.replay {
         // WSS 1.1 §10 / DOMAIN.md rule 14: once only, across every node sharing the cache.
@@ -429,19 +445,9 @@ fn inbound(
 
     let policy = &service.config.security;
     let keep_consumer = policy.forward_consumer_security && facts.mapping.is_none();
-    let mut headers: Vec<Vec<u8>> = env
-        .headers
-        .iter()
-        .filter_map(|h| {
-            if !h.span.name.is(ns::WSSE, "Security") {
-                Some(env.header_document(h))
-            } else if keep_consumer && h.targets_gateway {
-                crate::wssec::consumer_security_for_provider(&env, h)
-            } else {
-                None
-            }
-        })
-        .collect();
+    let selected = headers::select(&env, &verified, policy, keep_consumer)?;
+    facts.dropped_headers = selected.audit_note();
+    let mut headers = selected.blocks;
     headers.push(exchange_header(gw, service, &verified.consumer, &op.name));
     let envelope = envelope::build(version, &headers, &mapped.payload);
     let body_id = keep_consumer.then(|| verified.body_id.clone()).flatten();

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::ffi::{DigestAlg, SigAlg};
+use crate::xml::{ns, wellformed, QName};
 
 /// `[security]` in `gateway.toml`.
 #[derive(Debug, Clone, Deserialize)]
@@ -182,6 +183,11 @@ pub struct ServicePolicy {
     /// Header blocks that must be present and covered by the caller's signature, in Clark
     /// notation: `"{http://www.w3.org/2005/08/addressing}MessageID"`.
     pub signed_headers: Vec<String>,
+    /// Header blocks forwarded to the provider although the caller's signature does not
+    /// cover them, in Clark notation (`"{urn:ns}Local"`). Every other unsigned block is
+    /// dropped (a `mustUnderstand` one refused), since the gateway signs what it forwards.
+    #[serde(deserialize_with = "clark_names")]
+    pub forward_unsigned_headers: Vec<QName>,
     /// Forward the consumer's own Security header to the provider (the provider can then
     /// check the consumer's signature too); by default it is removed and only the gateway's
     /// signature travels on. Only meaningful without a request mapping.
@@ -203,6 +209,7 @@ impl Default for ServicePolicy {
     fn default() -> Self {
         Self {
             signed_headers: Vec::new(),
+            forward_unsigned_headers: Vec::new(),
             forward_consumer_security: false,
             verify_provider_answer: false,
             dangerous_accept_unsigned: false,
@@ -221,6 +228,31 @@ impl ServicePolicy {
             .filter_map(|s| parse_clark(s))
             .collect()
     }
+}
+
+/// `forward_unsigned_headers`: each entry `{namespace}localName`, never a block the gateway
+/// writes itself (its `Security` header, its own namespace). A bad entry is refused with
+/// the line of the setting.
+fn clark_names<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<QName>, D::Error> {
+    use serde::de::Error;
+    let mut out = Vec::new();
+    for s in Vec::<String>::deserialize(d)? {
+        let (ns_uri, local) = parse_clark(&s)
+            .filter(|(_, l)| wellformed::is_ncname(l))
+            .ok_or_else(|| {
+                D::Error::custom(format!(
+                    "forward_unsigned_headers: `{s}` is not {{namespace}}localName"
+                ))
+            })?;
+        let name = QName::new(ns_uri, local);
+        if name.is(ns::WSSE, "Security") || name.ns == ns::LIENTHONG {
+            return Err(D::Error::custom(format!(
+                "forward_unsigned_headers: `{s}` is the gateway's own; it is never taken from a caller"
+            )));
+        }
+        out.push(name);
+    }
+    Ok(out)
 }
 
 pub fn parse_clark(s: &str) -> Option<(String, String)> {

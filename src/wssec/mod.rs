@@ -156,6 +156,9 @@ pub struct Verified {
     pub replay: Option<ReplayTicket>,
     /// `wsu:Id` of the signed Body (kept when the consumer's signature is forwarded).
     pub body_id: Option<String>,
+    /// For each header block of the envelope, in order: covered by the verified signature.
+    /// `None` for unsigned calls (no block is).
+    pub signed_headers: Option<Vec<bool>>,
 }
 
 /// A signature to record once in the replay cache.
@@ -396,6 +399,7 @@ impl Engine {
                     subject: None,
                     replay: None,
                     body_id: None,
+                    signed_headers: None,
                 }),
                 None => Err(WssError::InvalidSecurity(
                     "no consumer agency named (X-Lienthong-Consumer header)".into(),
@@ -428,6 +432,7 @@ impl Engine {
                 ttl: checked.retention,
             }),
             body_id: Some(checked.body_id),
+            signed_headers: Some(checked.signed_headers),
         })
     }
 

@@ -29,6 +29,8 @@ pub struct Checked {
     pub created: DateTime<Utc>,
     /// The `wsu:Id` (or `Id`) of the verified Body.
     pub body_id: String,
+    /// For each header block, in document order: whether the signature covers it.
+    pub signed_headers: Vec<bool>,
 }
 
 /// Everything verification needs from the engine.
@@ -235,6 +237,7 @@ pub fn verify(
         })?);
     // The ID the signature named the Body by (an NCName, checked by the policy), not
     // another ID-like attribute the Body may also carry.
+    let signed_headers = header.children().map(|h| targets.contains(&h)).collect();
     let body_id = si
         .references
         .iter()
@@ -249,5 +252,6 @@ pub fn verify(
         retention: timestamp::retention(&window, &cx.rules, cx.now),
         created: window.created,
         body_id,
+        signed_headers,
     })
 }

@@ -20,6 +20,7 @@ const X509V3: &str =
     "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0#X509v3";
 const BASE64: &str = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-soap-message-security-1.0#Base64Binary";
 const EXC: &str = "http://www.w3.org/2001/10/xml-exc-c14n#";
+const WSA: &str = "http://www.w3.org/2005/08/addressing";
 
 /// A signed SOAP 1.1 request of the shape a caller's stack makes, every part adjustable.
 struct Request {
@@ -327,6 +328,9 @@ fn namespace_names_with_markup_reach_the_provider_unchanged() {
         ] {
             service_security(doc, "ho-tich", key, toml::Value::Boolean(on));
         }
+        // Unsigned, so forwarded only because the service names it.
+        let allowed = toml::Value::Array(vec!["{urn:q\"<&}Note".into()]);
+        service_security(doc, "ho-tich", "forward_unsigned_headers", allowed);
     });
     let body = format!(
         r#"<soap:Envelope xmlns:soap="{S11}" xmlns:q="urn:q&quot;&lt;&amp;"><soap:Header><q:Note>x</q:Note></soap:Header><soap:Body>{}</soap:Body></soap:Envelope>"#,
@@ -351,4 +355,78 @@ fn namespace_names_with_markup_reach_the_provider_unchanged() {
         blocks.contains(&"{urn:q&quot;&lt;&amp;}Note".to_string()),
         "{blocks:?}"
     );
+}
+
+/// The audit record of the exchange a response names.
+fn audit_record(gw: &Gateway, r: &HttpResponse) -> serde_json::Value {
+    let id = r.header("x-lienthong-exchange-id").unwrap();
+    gw.audit_records(&[])
+        .into_iter()
+        .find(|v| v["id"] == id)
+        .unwrap_or_else(|| panic!("no audit record for {id}"))
+}
+
+/// A header block's name in Clark notation, as the example provider lists it.
+fn clark(ns: &str, local: &str) -> String {
+    format!("{{{ns}}}{local}")
+}
+
+#[test]
+fn only_header_blocks_the_caller_signed_or_the_service_allows_reach_the_provider() {
+    let gw = Gateway::start(|doc| {
+        let allowed = toml::Value::Array(vec!["{urn:test:trace}Trace".into()]);
+        service_security(doc, "ho-tich", "forward_unsigned_headers", allowed);
+    });
+    let province = signer(&gw.data_dir(), PROVINCE);
+    let action = clark(WSA, "Action");
+
+    // An unsigned wsa:Action naming another operation, a signed wsa:MessageID, and an
+    // unsigned block the service allows.
+    let mixed = Request {
+        headers: format!(
+            r#"<wsa:Action xmlns:wsa="{WSA}">urn:lgsp:h38:hotich:TraCuuKetHon</wsa:Action><wsa:MessageID xmlns:wsa="{WSA}" wsu:Id="M-1">urn:uuid:6c1f0e52</wsa:MessageID><t:Trace xmlns:t="urn:test:trace">abc</t:Trace>"#
+        ),
+        signed: vec!["M-1".into()],
+        ..Request::new()
+    };
+    let r = post(gw.gateway.addr, &mixed.sign(&province));
+    assert_eq!(r.status, 200, "{}", r.text());
+    let blocks = header_blocks(&last_received(&gw));
+    assert!(!blocks.contains(&action), "{blocks:?}");
+    assert!(blocks.contains(&clark(WSA, "MessageID")), "{blocks:?}");
+    assert!(
+        blocks.contains(&clark("urn:test:trace", "Trace")),
+        "{blocks:?}"
+    );
+    // The audit record says what was left out.
+    let rec = audit_record(&gw, &r);
+    assert_eq!(rec["outcome"], "accepted", "{rec}");
+    let reason = rec["fault_reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("not forwarded"), "{rec}");
+    assert!(reason.contains(&action), "{rec}");
+
+    // The same block marked mustUnderstand cannot be dropped quietly: refused, not sent.
+    let mandatory = Request {
+        headers: format!(
+            r#"<wsa:Action xmlns:wsa="{WSA}" soap:mustUnderstand="1">urn:lgsp:h38:hotich:TraCuuKetHon</wsa:Action>"#
+        ),
+        ..Request::new()
+    };
+    let r = post(gw.gateway.addr, &mandatory.sign(&province));
+    let t = assert_fault(&r, "soap:MustUnderstand");
+    assert!(t.contains("Action"), "{t}");
+    assert_eq!(gw.provider_calls(), 1);
+    assert_eq!(audit_record(&gw, &r)["fault_code"], "MustUnderstand");
+
+    // Signed, it goes on.
+    let signed = Request {
+        headers: format!(
+            r#"<wsa:Action xmlns:wsa="{WSA}" wsu:Id="A-1" soap:mustUnderstand="1">urn:lgsp:h38:hotich:TraCuuKhaiSinh</wsa:Action>"#
+        ),
+        signed: vec!["A-1".into()],
+        ..Request::new()
+    };
+    let r = post(gw.gateway.addr, &signed.sign(&province));
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(header_blocks(&last_received(&gw)).contains(&action));
 }
