@@ -24,8 +24,12 @@
 //! or ECDSA-SHA256/384, SHA-256+ digests, references `#id` (by `wsu:Id` or `Id`) to the
 //! Body and the Timestamp, plus any header the service's policy lists. The certificate
 //! must chain to a configured CA (or be registered for the agency) and name exactly one
-//! agency (see [`trust`]). Each signed message is accepted once: a retry after a refusal
-//! must be signed again (new Timestamp, new signature), never re-sent byte for byte.
+//! agency (see [`trust`]). Header blocks meant for the provider must be covered by the
+//! signature too, or allowed by the service (`forward_unsigned_headers`): others are
+//! dropped, and a message is refused if one of those is marked mustUnderstand
+//! (`pipeline::headers`). Each signed message is accepted once: a retry after a refusal
+//! must be signed again (new Timestamp, new signature), never re-sent byte for byte; so
+//! must a message signed before the gateway restarted (see [`horizon`]).
 //!
 //! Known limit of exclusive C14N (W3C exc-c14n §3): a namespace prefix used only inside
 //! text or attribute values (`xsi:type="p:T"`) is not covered unless the sender lists it

@@ -336,17 +336,20 @@ fn namespace_names_with_markup_reach_the_provider_unchanged() {
         r#"<soap:Envelope xmlns:soap="{S11}" xmlns:q="urn:q&quot;&lt;&amp;"><soap:Header><q:Note>x</q:Note></soap:Header><soap:Body>{}</soap:Body></soap:Envelope>"#,
         without_comments(&example("ho-tich-TraCuuKhaiSinh"))
     );
-    let r = http(
-        gw.gateway.addr,
-        "POST",
-        "/services/ho-tich",
-        &[
-            ("Content-Type", "text/xml; charset=utf-8"),
-            ("SOAPAction", "\"\""),
-            ("X-Lienthong-Consumer", PROVINCE),
-        ],
-        body.as_bytes(),
-    );
+    let unsigned = |body: &str| {
+        http(
+            gw.gateway.addr,
+            "POST",
+            "/services/ho-tich",
+            &[
+                ("Content-Type", "text/xml; charset=utf-8"),
+                ("SOAPAction", "\"\""),
+                ("X-Lienthong-Consumer", PROVINCE),
+            ],
+            body.as_bytes(),
+        )
+    };
+    let r = unsigned(&body);
     assert_eq!(r.status, 200, "{}", r.text());
     // The provider read the envelope (so it was well-formed) and the block's namespace as
     // the text the caller wrote, not escaped twice (`&amp;quot;`).
@@ -355,6 +358,13 @@ fn namespace_names_with_markup_reach_the_provider_unchanged() {
         blocks.contains(&"{urn:q&quot;&lt;&amp;}Note".to_string()),
         "{blocks:?}"
     );
+
+    // The same name in a fault (a mandatory block the gateway does not understand).
+    let r = unsigned(&body.replace("<q:Note>", r#"<q:Note soap:mustUnderstand="1">"#));
+    let t = assert_fault(&r, "soap:MustUnderstand");
+    assert!(t.contains("{urn:q&quot;&lt;&amp;}Note"), "{t}");
+    assert_well_formed(&r);
+    assert_eq!(gw.provider_calls(), 1);
 }
 
 /// The audit record of the exchange a response names.
