@@ -137,15 +137,10 @@ fn failure_reason(gw: &Gateway, r: &HttpResponse) -> String {
 }
 
 fn call_ho_tich(gw: &Gateway) -> HttpResponse {
-    http(
+    post_unsigned11(
         gw.gateway.addr,
-        "POST",
-        "/services/ho-tich",
-        &[
-            ("Content-Type", "text/xml; charset=utf-8"),
-            ("SOAPAction", "\"\""),
-            ("X-Lienthong-Consumer", CONSUMER),
-        ],
+        "ho-tich",
+        CONSUMER,
         envelope11(&example("ho-tich-TraCuuKhaiSinh")).as_bytes(),
     )
 }

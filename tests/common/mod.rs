@@ -444,6 +444,27 @@ fn dechunk(mut b: &[u8]) -> Vec<u8> {
     out
 }
 
+/// POSTs a SOAP 1.1 `body` to `/services/SERVICE` (empty SOAPAction) as `consumer`, named
+/// by header: for services that accept unsigned calls.
+pub fn post_unsigned11(
+    addr: SocketAddr,
+    service: &str,
+    consumer: &str,
+    body: &[u8],
+) -> HttpResponse {
+    http(
+        addr,
+        "POST",
+        &format!("/services/{service}"),
+        &[
+            ("Content-Type", "text/xml; charset=utf-8"),
+            ("SOAPAction", "\"\""),
+            ("X-Lienthong-Consumer", consumer),
+        ],
+        body,
+    )
+}
+
 /// A SOAP envelope around `payload` (standalone element).
 pub fn envelope11(payload: &str) -> String {
     format!(

@@ -7,17 +7,7 @@ use crate::common::*;
 const PROVINCE: &str = "000.00.00.H38";
 
 fn post11(addr: std::net::SocketAddr, service: &str, body: &str) -> HttpResponse {
-    http(
-        addr,
-        "POST",
-        &format!("/services/{service}"),
-        &[
-            ("Content-Type", "text/xml; charset=utf-8"),
-            ("SOAPAction", "\"\""),
-            ("X-Lienthong-Consumer", PROVINCE),
-        ],
-        body.as_bytes(),
-    )
+    post_unsigned11(addr, service, PROVINCE, body.as_bytes())
 }
 
 #[test]

@@ -336,19 +336,8 @@ fn namespace_names_with_markup_reach_the_provider_unchanged() {
         r#"<soap:Envelope xmlns:soap="{S11}" xmlns:q="urn:q&quot;&lt;&amp;"><soap:Header><q:Note>x</q:Note></soap:Header><soap:Body>{}</soap:Body></soap:Envelope>"#,
         without_comments(&example("ho-tich-TraCuuKhaiSinh"))
     );
-    let unsigned = |body: &str| {
-        http(
-            gw.gateway.addr,
-            "POST",
-            "/services/ho-tich",
-            &[
-                ("Content-Type", "text/xml; charset=utf-8"),
-                ("SOAPAction", "\"\""),
-                ("X-Lienthong-Consumer", PROVINCE),
-            ],
-            body.as_bytes(),
-        )
-    };
+    let unsigned =
+        |body: &str| post_unsigned11(gw.gateway.addr, "ho-tich", PROVINCE, body.as_bytes());
     let r = unsigned(&body);
     assert_eq!(r.status, 200, "{}", r.text());
     // The provider read the envelope (so it was well-formed) and the block's namespace as
