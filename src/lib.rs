@@ -5,7 +5,7 @@
 //! Every exchange runs the stages of [`pipeline`] in this order, each a module of its own:
 //!
 //! ```text
-//! receive -> envelope -> dispatch -> verify -> authorise -> validate -> map
+//! receive -> envelope -> dispatch -> verify -> authorise -> validate -> map -> headers
 //!         -> forward -> (validate, map the answer) -> sign -> audit -> respond
 //! ```
 //!
