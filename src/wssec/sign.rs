@@ -368,6 +368,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_kept_body_id_is_an_ncname_written_escaped() {
+        let (cert, key) = super::super::pki::new_ca("sign test").unwrap();
+        let signer = Signer::new(key, cert, None).unwrap();
+        let envelope = envelope::build(SoapVersion::V11, &[], br#"<p:X xmlns:p="urn:p">1</p:X>"#);
+        let ttl = chrono::Duration::seconds(60);
+        let keep = |id: &str| SignOptions {
+            body_id: Some(id.into()),
+        };
+        let out = signer.sign(&envelope, &keep("Body-1"), ttl).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains(r##"<ds:Reference URI="#Body-1">"##), "{text}");
+        for bad in [r#"B"/><x"#, "a&b", "1st", "a:b"] {
+            assert!(
+                matches!(
+                    signer.sign(&envelope, &keep(bad), ttl),
+                    Err(WssError::Signing(_))
+                ),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
     fn values_are_spliced_only_when_plain_base64() {
         let text = format!(
             r#"<ds:Signature xmlns:ds="{}"><ds:SignedInfo><ds:Reference><ds:DigestValue>{{d}}</ds:DigestValue></ds:Reference></ds:SignedInfo><ds:SignatureValue>{{s}}</ds:SignatureValue></ds:Signature>"#,
