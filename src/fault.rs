@@ -333,10 +333,9 @@ impl From<&PipelineError> for Fault {
             },
             P::Dispatch(d) => Fault::sender(d.to_string()),
             P::Security(w) => crate::wssec::fault_for(w),
-            P::Headers(h) => Fault {
-                code: FaultCode::MustUnderstand,
-                ..Fault::sender(h.to_string())
-            },
+            P::Headers(h @ crate::pipeline::headers::HeaderError::MustUnderstand(block)) => {
+                Fault::must_understand(h.to_string(), vec![block.clone()])
+            }
             P::Authorise(a) => {
                 Fault::sender(a.to_string()).with_subcode(Subcode::lienthong("AccessDenied"))
             }

@@ -164,6 +164,10 @@ mod tests {
     fn an_unsigned_mandatory_block_is_refused_and_caller_exchange_headers_dropped() {
         let env = envelope(r#"<wsa:Action s:mustUnderstand="1">urn:other</wsa:Action>"#);
         let err = select_signed(&env, vec![false]).unwrap_err();
+        // The fault names the block (SOAP 1.2: in an env:NotUnderstood header).
+        let fault = crate::fault::Fault::from(&err);
+        assert_eq!(fault.code, crate::fault::FaultCode::MustUnderstand);
+        assert_eq!(fault.not_understood, [QName::new(WSA, "Action")]);
         match err {
             PipelineError::Headers(HeaderError::MustUnderstand(q)) => {
                 assert_eq!(q, QName::new(WSA, "Action"))
