@@ -25,7 +25,8 @@
 //! - [`mapping`]: translation between agencies' schemas (rules or XSLT).
 //! - [`audit`]: the tamper-evident exchange log (SQLite or PostgreSQL through diesel).
 //! - [`reload`]: SIGHUP / `lienthong reload` rebuilds and swaps the catalogue.
-//! - [`server`]: listener, limits, routing, graceful shutdown.
+//! - [`server`]: listener, limits, graceful shutdown; [`target`]: what a request target
+//!   (method, path, query) asks for, a pure function; [`percent`]: the one percent decoder.
 //! - [`web`]: the auditor's HTTP API and page.
 //! - [`providers`]: example provider agencies used by `lienthong demo` and the tests.
 //! - [`cli`]: one file per subcommand.
@@ -39,6 +40,7 @@ pub mod config;
 pub mod fault;
 pub mod mapping;
 pub mod model;
+pub mod percent;
 pub mod pipeline;
 pub mod problem;
 pub mod providers;
@@ -46,6 +48,7 @@ pub mod registry;
 pub mod reload;
 pub mod schema;
 pub mod server;
+pub mod target;
 pub mod web;
 pub mod wsdl;
 pub mod wssec;

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::header::{ACCEPT, CONTENT_TYPE};
-use http::{HeaderValue, Method, Request, Response, StatusCode};
+use http::{HeaderValue, Request, Response, StatusCode};
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::service::service_fn;
@@ -20,6 +20,7 @@ use tokio::sync::Semaphore;
 use crate::fault::Fault;
 use crate::pipeline::{self, receive};
 use crate::registry::Gateway;
+use crate::target::{Document, Target};
 use crate::xml::escape;
 
 /// Serves until `shutdown` resolves, then waits for in-flight exchanges.
@@ -79,66 +80,54 @@ async fn route(
     req: Request<Incoming>,
     remote: SocketAddr,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
-    let path = req.uri().path().to_string();
-    let query = req.uri().query().map(str::to_string);
-    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-    let resp = match (req.method(), segments.as_slice()) {
-        (&Method::GET, ["services"]) => catalogue(&gw, &req),
-        (&Method::GET, ["healthz"]) => plain(StatusCode::OK, "text/plain", "ok\n".into()),
-        (&Method::GET, ["services", name]) => published(&gw, name, query.as_deref()),
-        (_, ["services", name]) => {
-            let name = name.to_string();
-            match permits.clone().try_acquire_owned() {
-                Ok(_permit) => pipeline::handle(gw, name, req, remote).await,
-                Err(_) => {
-                    let version = receive::guess_version(req.headers());
-                    let f = Fault::from(&pipeline::PipelineError::Receive(
-                        receive::ReceiveError::Overloaded,
-                    ));
-                    log::warn!("refused a call from {remote}: at the concurrency limit");
-                    plain(
-                        f.http_status(version),
-                        version.content_type(),
-                        f.render(version, "-"),
-                    )
-                }
+    let target = crate::target::resolve(req.method(), req.uri().path(), req.uri().query());
+    let resp = match target {
+        Target::Catalogue => catalogue(&gw, &req),
+        Target::Health => plain(StatusCode::OK, "text/plain", "ok\n".into()),
+        Target::ServiceInfo(name) => match gw.service(&name) {
+            Some(_) => plain(
+                StatusCode::OK,
+                "text/plain; charset=utf-8",
+                format!("{name}: POST SOAP messages here; the contract is at ?wsdl\n").into_bytes(),
+            ),
+            None => no_such_service(),
+        },
+        Target::Published { service, document } => published(&gw, &service, &document),
+        Target::BadRequest(e) => plain(
+            StatusCode::BAD_REQUEST,
+            "text/plain; charset=utf-8",
+            format!("{e}\n").into_bytes(),
+        ),
+        Target::Call(name) => match permits.clone().try_acquire_owned() {
+            Ok(_permit) => pipeline::handle(gw, name, req, remote).await,
+            Err(_) => {
+                let version = receive::guess_version(req.headers());
+                let f = Fault::from(&pipeline::PipelineError::Receive(
+                    receive::ReceiveError::Overloaded,
+                ));
+                log::warn!("refused a call from {remote}: at the concurrency limit");
+                plain(
+                    f.http_status(version),
+                    version.content_type(),
+                    f.render(version, "-"),
+                )
             }
-        }
-        _ => plain(StatusCode::NOT_FOUND, "text/plain", b"not found\n".to_vec()),
+        },
+        Target::NotFound => plain(StatusCode::NOT_FOUND, "text/plain", b"not found\n".to_vec()),
     };
     Ok(resp)
 }
 
 /// `?wsdl`, `?wsdl=doc`, `?xsd=doc`.
-fn published(gw: &Gateway, name: &str, query: Option<&str>) -> Response<Full<Bytes>> {
+fn published(gw: &Gateway, name: &str, document: &Document) -> Response<Full<Bytes>> {
     let Some(service) = gw.service(name) else {
-        return plain(
-            StatusCode::NOT_FOUND,
-            "text/plain",
-            b"no such service\n".to_vec(),
-        );
+        return no_such_service();
     };
-    let doc = match query {
-        Some("wsdl") | Some("WSDL") => None,
-        Some(q) => match q.split_once('=') {
-            Some(("wsdl" | "xsd", d)) => Some(percent_decode(d)),
-            _ => {
-                return plain(
-                    StatusCode::BAD_REQUEST,
-                    "text/plain",
-                    b"use ?wsdl or ?xsd=PATH\n".to_vec(),
-                )
-            }
-        },
-        None => {
-            return plain(
-                StatusCode::OK,
-                "text/plain; charset=utf-8",
-                format!("{name}: POST SOAP messages here; the contract is at ?wsdl\n").into_bytes(),
-            )
-        }
+    let doc = match document {
+        Document::Main => None,
+        Document::Named(d) => Some(d.as_str()),
     };
-    match crate::wsdl::publish(&service.contract, doc.as_deref(), &gw.service_url(name)) {
+    match crate::wsdl::publish(&service.contract, doc, &gw.service_url(name)) {
         Some(bytes) => plain(StatusCode::OK, "text/xml; charset=utf-8", bytes),
         None => plain(
             StatusCode::NOT_FOUND,
@@ -146,6 +135,14 @@ fn published(gw: &Gateway, name: &str, query: Option<&str>) -> Response<Full<Byt
             b"no such document\n".to_vec(),
         ),
     }
+}
+
+fn no_such_service() -> Response<Full<Bytes>> {
+    plain(
+        StatusCode::NOT_FOUND,
+        "text/plain",
+        b"no such service\n".to_vec(),
+    )
 }
 
 /// `GET /services`: JSON for programs, an HTML page for people.
@@ -214,22 +211,4 @@ fn plain(status: StatusCode, content_type: &'static str, body: Vec<u8>) -> Respo
     r.headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     r
-}
-
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(v);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(if b[i] == b'+' { b' ' } else { b[i] });
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }

@@ -70,21 +70,16 @@ fn locations(doc: &[u8]) -> Vec<String> {
     out
 }
 
-/// What the gateway's query parsing does to `?xsd=` values.
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap());
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
+/// The document a `?wsdl=`/`?xsd=` query names, read as the gateway reads it.
+fn linked_document(query: &str) -> String {
+    use lienthong::target::{resolve, Document, Target};
+    match resolve(&http::Method::GET, "/services/x", Some(query)) {
+        Target::Published {
+            document: Document::Named(d),
+            ..
+        } => d,
+        other => panic!("{query}: {other:?}"),
     }
-    String::from_utf8(out).unwrap()
 }
 
 /// Follows every link of the published contract as a client would (`?wsdl`, then each
@@ -103,8 +98,7 @@ fn crawl(c: &Contract) -> BTreeSet<String> {
             let rest = loc
                 .strip_prefix(&format!("{URL}?"))
                 .unwrap_or_else(|| panic!("location not through the gateway: {loc}"));
-            let (_, rel) = rest.split_once('=').unwrap();
-            let rel = percent_decode(rel);
+            let rel = linked_document(rest);
             if !seen.contains(&rel) {
                 todo.push(Some(rel));
             }

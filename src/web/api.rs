@@ -18,6 +18,7 @@ use super::{full, Body, Settings};
 use crate::audit::export::{Exporter, Format};
 use crate::audit::query::{self, Cursor, Filter, FilterError};
 use crate::audit::{AuditError, AuditReader};
+use crate::percent;
 
 pub fn error(status: StatusCode, message: &str, param: Option<&FilterError>) -> Response<Body> {
     let mut v = json!({ "error": message });
@@ -53,36 +54,17 @@ pub fn parse_query(q: &str) -> Result<Vec<(String, String)>, FilterError> {
     let mut out = Vec::new();
     for pair in q.split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        let k = decode(k).ok_or_else(|| FilterError {
+        let k = percent::decode_form(k).map_err(|_| FilterError {
             param: "query".into(),
             reason: "malformed percent-encoding".into(),
         })?;
-        let v = decode(v).ok_or_else(|| FilterError {
+        let v = percent::decode_form(v).map_err(|_| FilterError {
             param: k.clone(),
             reason: "malformed percent-encoding".into(),
         })?;
         out.push((k, v));
     }
     Ok(out)
-}
-
-fn decode(s: &str) -> Option<String> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let h = std::str::from_utf8(b.get(i + 1..i + 3)?).ok()?;
-                out.push(u8::from_str_radix(h, 16).ok()?);
-                i += 2;
-            }
-            c => out.push(c),
-        }
-        i += 1;
-    }
-    String::from_utf8(out).ok()
 }
 
 /// Parameters every list-like endpoint takes.
@@ -226,7 +208,7 @@ async fn stats(reader: &Arc<AuditReader>, settings: &Settings, query: &str) -> R
 }
 
 async fn detail(reader: &Arc<AuditReader>, settings: &Settings, id: &str) -> Response<Body> {
-    let id = match decode(id) {
+    let id = match percent::decode_strict(id).ok() {
         Some(id) if !id.is_empty() && id.len() <= 128 && !id.contains('/') => id,
         _ => {
             return bad(FilterError {

@@ -65,7 +65,7 @@ impl Catalog {
             .max_by_key(|(start, _)| start.len())
         {
             // The query stays in the name (`Service.svc?xsd=xsd0` saved as a file).
-            let rest = uri::percent_decode(&uri_ref[start.len()..]);
+            let rest = crate::percent::decode_lenient(&uri_ref[start.len()..]);
             return Some(uri::normalize(Path::new(&format!("{prefix}{rest}"))));
         }
         if let Some((_, p)) = self
@@ -300,7 +300,7 @@ fn local_target(base: &str, target: &str) -> Option<PathBuf> {
         // A non-file base (e.g. an http xml:base) makes relative targets non-local too.
         return uri::file_path(&uri::resolve(base, target)).map(|p| uri::normalize(&p));
     }
-    let decoded = uri::percent_decode(target);
+    let decoded = crate::percent::decode_lenient(target);
     let p = Path::new(&decoded);
     Some(uri::normalize(&if p.is_absolute() {
         p.to_path_buf()

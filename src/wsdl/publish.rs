@@ -2,7 +2,6 @@
 //! spans replaced (endpoint addresses, import locations), everything else byte-identical.
 
 use super::model::{Contract, DocumentKind, EditAction, GeneratedPort};
-use super::uri;
 use crate::model::SoapVersion;
 use crate::xml::{escape, ns};
 
@@ -28,7 +27,7 @@ pub fn document_url(contract: &Contract, index: usize, service_url: &str) -> Str
     };
     format!(
         "{service_url}?{key}={}",
-        uri::percent_encode_query(&d.published_as)
+        crate::percent::encode_query_value(&d.published_as)
     )
 }
 

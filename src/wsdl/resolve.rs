@@ -174,7 +174,7 @@ impl Loader<'_> {
         let dir = self.docs[i].path.parent().unwrap_or(Path::new(""));
         // A query stays part of the name: sets saved from `Service.svc?xsd=xsd0` URLs
         // keep it in their file names.
-        uri::normalize(&dir.join(uri::percent_decode(location)))
+        uri::normalize(&dir.join(crate::percent::decode_lenient(location)))
     }
 
     /// Loads `path` (once) for reference `j` of document `i`, checking its kind and

@@ -1,6 +1,6 @@
 //! The small part of RFC 3986 that import locations need: telling absolute URIs from
-//! relative references, resolving one against a base, `file:` URIs, percent-coding, and
-//! lexical path normalisation (no file system access, so `..` never escapes silently).
+//! relative references, resolving one against a base, `file:` URIs (percent-decoded by
+//! [`crate::percent`]), and lexical path normalisation (no file system access, so `..` never escapes silently).
 
 use std::path::{Component, Path, PathBuf};
 
@@ -33,7 +33,9 @@ pub(crate) fn file_path(uri: &str) -> Option<PathBuf> {
     } else {
         rest
     };
-    Some(PathBuf::from(percent_decode(strip_query(path))))
+    Some(PathBuf::from(crate::percent::decode_lenient(strip_query(
+        path,
+    ))))
 }
 
 /// Drops `?query` and `#fragment`.
@@ -94,42 +96,6 @@ fn remove_dot_segments(path: &str) -> String {
         }
     }
     out.join("/")
-}
-
-/// Decodes `%XX` escapes; invalid escapes stay as written.
-pub(crate) fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%'
-            && i + 2 < b.len()
-            && b[i + 1].is_ascii_hexdigit()
-            && b[i + 2].is_ascii_hexdigit()
-        {
-            let hex = |c: u8| (c as char).to_digit(16).unwrap_or(0) as u8;
-            out.push(hex(b[i + 1]) * 16 + hex(b[i + 2]));
-            i += 3;
-            continue;
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// Percent-encodes everything but RFC 3986 unreserved characters and `/`, so a path can
-/// travel as one query parameter value (`+` and `&` included).
-pub(crate) fn percent_encode_query(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// Removes `.` and resolves `..` lexically (`a/b/../c` -> `a/c`).
@@ -202,11 +168,6 @@ mod tests {
         );
         assert_eq!(file_path("file://localhost/a"), Some(PathBuf::from("/a")));
         assert_eq!(file_path("file://host/a"), None);
-        assert_eq!(percent_decode("a%2Fb%zz%4"), "a/b%zz%4");
-        assert_eq!(
-            percent_encode_query("../a b+c&d.xsd"),
-            "../a%20b%2Bc%26d.xsd"
-        );
     }
 
     #[test]

@@ -6,6 +6,7 @@
 mod common;
 mod faults;
 mod memory;
+mod parsing;
 mod schema;
 mod stress;
 mod traffic;
