@@ -320,9 +320,11 @@ impl From<&PipelineError> for Fault {
                     Fault::receiver(r.to_string()).with_status(StatusCode::SERVICE_UNAVAILABLE)
                 }
                 R::Timeout => Fault::sender(r.to_string()).with_status(StatusCode::REQUEST_TIMEOUT),
-                R::UnsupportedMediaType(_) | R::Charset(_) | R::Read(_) | R::AmbiguousLength => {
-                    Fault::sender(r.to_string())
+                // RFC 9110 §15.5.16: the content type or its charset is not one accepted.
+                R::UnsupportedMediaType(_) | R::Charset(_) => {
+                    Fault::sender(r.to_string()).with_status(StatusCode::UNSUPPORTED_MEDIA_TYPE)
                 }
+                R::Read(_) | R::AmbiguousLength => Fault::sender(r.to_string()),
             },
             P::Envelope(env) => match env {
                 E::VersionMismatch(_) => Fault::version_mismatch(env.to_string()),

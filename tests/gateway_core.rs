@@ -249,7 +249,7 @@ fn every_refusal_is_a_fault_of_the_request_version_and_never_forwarded() {
         &[("Content-Type", "application/json")],
         good11.as_bytes(),
     );
-    assert_fault11(&r, 500, "soap:Client");
+    assert_fault11(&r, 415, "soap:Client");
 
     // SOAP 1.2 envelope with the 1.1 content type, and the reverse.
     assert_fault11(

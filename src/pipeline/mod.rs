@@ -110,6 +110,10 @@ struct Answer {
 /// blocking pool, so that one exchange cannot hold up the others on its worker.
 const INLINE_MAX_BYTES: usize = 16 * 1024;
 
+/// How much of a body with an unusable content type is read to guess the fault's version:
+/// enough for an XML declaration, comments and an Envelope start tag with its namespaces.
+const SNIFF_BYTES: usize = 4 * 1024;
+
 /// Runs CPU-bound pipeline work inline or on the blocking pool (libxml2 and libxmlsec1
 /// objects never cross an `.await`, so either is safe).
 async fn cpu<T, F>(inline: bool, work: F) -> Result<T, PipelineError>
@@ -330,7 +334,18 @@ where
         return Err(receive::ReceiveError::MethodNotAllowed.into());
     }
     let (parts, body) = req.into_parts();
-    let soap = receive::soap_http(&parts.headers)?;
+    let soap = match receive::soap_http(&parts.headers) {
+        Ok(soap) => soap,
+        Err(e) => {
+            if matches!(e, receive::ReceiveError::UnsupportedMediaType(_)) {
+                // No usable content type: the fault is shaped after the envelope, if the
+                // first bytes show one (a few KiB, read under the exchange's deadline).
+                let head = receive::read_head(body, SNIFF_BYTES).await;
+                rec.soap_version = Some(receive::sniff_version(&head).label().to_string());
+            }
+            return Err(e.into());
+        }
+    };
     rec.soap_version = Some(soap.version.label().to_string());
     let bytes =
         receive::read_body(&parts.headers, body, gw.config.limits.max_request_bytes).await?;

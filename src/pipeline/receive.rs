@@ -60,8 +60,11 @@ pub fn soap_http(headers: &HeaderMap) -> Result<SoapHttp, ReceiveError> {
         };
         let (k, v) = (k.trim().to_ascii_lowercase(), unquote(v.trim()));
         match k.as_str() {
-            "charset" if !v.eq_ignore_ascii_case("utf-8") => {
-                return Err(ReceiveError::Charset(v.to_string()))
+            // US-ASCII is a subset of UTF-8: the same bytes mean the same characters.
+            "charset"
+                if !(v.eq_ignore_ascii_case("utf-8") || v.eq_ignore_ascii_case("us-ascii")) =>
+            {
+                return Err(ReceiveError::Charset(v.chars().take(40).collect()))
             }
             "action" => action = non_empty(v),
             _ => {}
@@ -97,6 +100,42 @@ pub fn guess_version(headers: &HeaderMap) -> SoapVersion {
     } else {
         SoapVersion::V11
     }
+}
+
+/// The SOAP version a message's first bytes announce, for answering a request whose content
+/// type says nothing usable: the envelope namespace that occurs first, else 1.1. A guess
+/// for the fault's shape only; a message is never processed on it.
+pub fn sniff_version(head: &[u8]) -> SoapVersion {
+    let at = |ns: &str| head.windows(ns.len()).position(|w| w == ns.as_bytes());
+    match (
+        at(crate::xml::ns::SOAP11_ENV),
+        at(crate::xml::ns::SOAP12_ENV),
+    ) {
+        (Some(a), Some(b)) if b < a => SoapVersion::V12,
+        (None, Some(_)) => SoapVersion::V12,
+        _ => SoapVersion::V11,
+    }
+}
+
+/// Up to `max` bytes from the start of the body (more when the last frame read runs over),
+/// for [`sniff_version`]; the rest is never read.
+pub async fn read_head<B>(body: B, max: usize) -> Bytes
+where
+    B: hyper::body::Body<Data = Bytes>,
+{
+    let mut body = std::pin::pin!(body);
+    let mut head = Vec::new();
+    while head.len() < max {
+        match body.frame().await {
+            Some(Ok(frame)) => {
+                if let Some(data) = frame.data_ref() {
+                    head.extend_from_slice(data);
+                }
+            }
+            _ => break,
+        }
+    }
+    Bytes::from(head)
 }
 
 /// Reads the body with a hard cap, refusing a declared oversize before reading a byte.
@@ -180,5 +219,16 @@ mod tests {
             soap_http(&headers("text/xml; charset=iso-8859-1", None)),
             Err(ReceiveError::Charset(_))
         ));
+        assert!(soap_http(&headers("text/xml; charset=US-ASCII", None)).is_ok());
+        assert!(soap_http(&headers("application/soap+xml; charset=\"utf-8\"", None)).is_ok());
+    }
+
+    #[test]
+    fn sniffs_the_envelope_namespace() {
+        let v12 = br#"<?xml version="1.0"?><e:Envelope xmlns:e="http://www.w3.org/2003/05/soap-envelope">"#;
+        assert_eq!(sniff_version(v12), SoapVersion::V12);
+        let v11 = br#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" xmlns:e="http://www.w3.org/2003/05/soap-envelope">"#;
+        assert_eq!(sniff_version(v11), SoapVersion::V11);
+        assert_eq!(sniff_version(b"{\"json\": 1}"), SoapVersion::V11);
     }
 }

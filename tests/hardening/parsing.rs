@@ -75,3 +75,80 @@ fn malformed_request_targets_are_refused_and_the_gateway_goes_on() {
         gw.gateway.log_text()
     );
 }
+
+const PROVINCE: &str = "000.00.00.H38";
+
+/// An unsigned call of `ho-tich` (the consumer named by header) in `version`.
+fn ho_tich(version: lienthong::model::SoapVersion) -> Vec<u8> {
+    lienthong::pipeline::envelope::build(version, &[], example("ho-tich-TraCuuKhaiSinh").as_bytes())
+}
+
+fn post(addr: SocketAddr, headers: &[(&str, &str)], body: &[u8]) -> HttpResponse {
+    let mut h = vec![("SOAPAction", "\"\""), ("X-Lienthong-Consumer", PROVINCE)];
+    h.extend_from_slice(headers);
+    http(addr, "POST", "/services/ho-tich", &h, body)
+}
+
+/// A SOAP 1.1 fault (Client) or a SOAP 1.2 one (Sender), with its content type.
+fn assert_fault(r: &HttpResponse, status: u16, v12: bool, reason: &str) {
+    let t = r.text();
+    assert_eq!(r.status, status, "{t}");
+    if v12 {
+        assert!(t.contains("<env:Value>env:Sender</env:Value>"), "{t}");
+        assert!(r
+            .header("content-type")
+            .unwrap()
+            .starts_with("application/soap+xml"));
+    } else {
+        assert!(t.contains("<faultcode>soap:Client</faultcode>"), "{t}");
+        assert!(r.header("content-type").unwrap().starts_with("text/xml"));
+    }
+    assert!(t.contains(reason), "{t}");
+}
+
+#[test]
+fn wrong_content_types_and_charsets_get_415_in_the_guessed_version() {
+    use lienthong::model::SoapVersion::{V11, V12};
+    let gw = Gateway::start(unsigned);
+    let addr = gw.gateway.addr;
+    let ct = |v| vec![("Content-Type", v)];
+    // The version from the content type, whatever the body.
+    for (t, v12) in [
+        ("application/json", false),
+        ("text/plain", false),
+        ("application/xml; charset=utf-8", false),
+    ] {
+        assert_fault(&post(addr, &ct(t), &ho_tich(V11)), 415, v12, "is not SOAP");
+    }
+    // No usable content type: the envelope's namespace decides.
+    assert_fault(
+        &post(addr, &ct("application/xml"), &ho_tich(V12)),
+        415,
+        true,
+        "is not SOAP",
+    );
+    assert_fault(&post(addr, &[], &ho_tich(V12)), 415, true, "is not SOAP");
+    assert_fault(&post(addr, &[], b"{\"a\": 1}"), 415, false, "is not SOAP");
+    // Charsets other than UTF-8, refused as such, in the content type's version.
+    assert_fault(
+        &post(addr, &ct("text/xml; charset=iso-8859-1"), &ho_tich(V11)),
+        415,
+        false,
+        "charset `iso-8859-1` is not accepted; send UTF-8",
+    );
+    assert_fault(
+        &post(
+            addr,
+            &ct("application/soap+xml; charset=\"UTF-16\""),
+            &ho_tich(V12),
+        ),
+        415,
+        true,
+        "charset `UTF-16` is not accepted",
+    );
+    assert_eq!(gw.provider_calls(), 0);
+    // US-ASCII is UTF-8's subset: accepted.
+    let r = post(addr, &ct("text/xml; charset=us-ascii"), &ho_tich(V11));
+    assert_eq!(r.status, 200, "{}", r.text());
+    still_answers(addr);
+}
