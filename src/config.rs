@@ -88,8 +88,12 @@ impl Default for GatewaySection {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Limits {
-    /// Largest request body accepted, checked before buffering (413 beyond it).
+    /// Largest request body accepted, checked before buffering (413 beyond it); a gzip
+    /// body is held to it both as sent and once inflated.
     pub max_request_bytes: usize,
+    /// A gzip body inflating past 1 MiB may not grow more than this many times the
+    /// compressed bytes read so far (413: a decompression bomb).
+    pub max_inflate_ratio: u64,
     /// Largest total size of the request's HTTP header block.
     pub max_header_bytes: usize,
     /// Whole-exchange deadline, upload included (defeats slow-loris uploads).
@@ -123,6 +127,7 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             max_request_bytes: 10 * 1024 * 1024,
+            max_inflate_ratio: 100,
             max_header_bytes: 16 * 1024,
             request_timeout_ms: 30_000,
             max_concurrent_requests: 512,

@@ -310,7 +310,7 @@ impl From<&PipelineError> for Fault {
                 R::UnknownService(_) => {
                     Fault::sender(r.to_string()).with_status(StatusCode::NOT_FOUND)
                 }
-                R::TooLarge { .. } => {
+                R::TooLarge { .. } | R::InflateRatio { .. } => {
                     Fault::sender(r.to_string()).with_status(StatusCode::PAYLOAD_TOO_LARGE)
                 }
                 R::MethodNotAllowed => {
@@ -320,11 +320,12 @@ impl From<&PipelineError> for Fault {
                     Fault::receiver(r.to_string()).with_status(StatusCode::SERVICE_UNAVAILABLE)
                 }
                 R::Timeout => Fault::sender(r.to_string()).with_status(StatusCode::REQUEST_TIMEOUT),
-                // RFC 9110 §15.5.16: the content type or its charset is not one accepted.
-                R::UnsupportedMediaType(_) | R::Charset(_) => {
+                // RFC 9110 §15.5.16: the content type, its charset or the content coding
+                // is not one accepted.
+                R::UnsupportedMediaType(_) | R::Charset(_) | R::UnsupportedEncoding(_) => {
                     Fault::sender(r.to_string()).with_status(StatusCode::UNSUPPORTED_MEDIA_TYPE)
                 }
-                R::Read(_) | R::AmbiguousLength => Fault::sender(r.to_string()),
+                R::Read(_) | R::AmbiguousLength | R::BadGzip(_) => Fault::sender(r.to_string()),
             },
             P::Envelope(env) => match env {
                 E::VersionMismatch(_) => Fault::version_mismatch(env.to_string()),

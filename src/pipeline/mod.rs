@@ -1,7 +1,7 @@
 //! The request pipeline, one stage per module, run in this order:
 //!
 //! ```text
-//!  receive   HTTP checks, body read under the size cap           (async)
+//!  receive   HTTP checks, body read (and gunzipped) under the cap  (async)
 //!  envelope  hardened parse, full recognition of the envelope     ┐
 //!  dispatch  operation from the Body's root (+ action check)      │
 //!  verify    WS-Security: signature, timestamp, certificate       │ one blocking task:
@@ -24,6 +24,7 @@ pub mod dispatch;
 pub mod envelope;
 pub mod forward;
 pub mod headers;
+pub mod inflate;
 pub mod map;
 pub mod receive;
 pub mod relay;
@@ -347,8 +348,16 @@ where
         }
     };
     rec.soap_version = Some(soap.version.label().to_string());
-    let bytes =
-        receive::read_body(&parts.headers, body, gw.config.limits.max_request_bytes).await?;
+    let coding = receive::content_coding(&parts.headers)?;
+    let limits = &gw.config.limits;
+    let raw = receive::read_body(&parts.headers, body, limits.max_request_bytes).await?;
+    let bytes = receive::decode_body(
+        coding,
+        raw,
+        limits.max_request_bytes,
+        limits.max_inflate_ratio,
+    )
+    .await?;
     rec.request_in = Some(Message::of(&bytes));
     let claimed = parts
         .headers

@@ -2,10 +2,11 @@
 //!
 //! Cheap checks first (DOMAIN.md, receiving rules 1-3): method, content type and charset,
 //! declared length against the limit, then the body read with a hard cap so a chunked
-//! upload cannot grow past it either.
+//! upload cannot grow past it either; a gzip body is inflated under the same cap
+//! (`super::inflate`).
 
 use bytes::Bytes;
-use http::header::{CONTENT_LENGTH, CONTENT_TYPE, TRANSFER_ENCODING};
+use http::header::{CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, TRANSFER_ENCODING};
 use http::HeaderMap;
 use http_body_util::{BodyExt, Limited};
 
@@ -23,8 +24,16 @@ pub enum ReceiveError {
     UnsupportedMediaType(String),
     #[error("charset `{0}` is not accepted; send UTF-8")]
     Charset(String),
-    #[error("the request body exceeds {limit} bytes")]
+    #[error("the request body exceeds max_request_bytes ({limit} bytes)")]
     TooLarge { limit: usize },
+    #[error("content encoding `{0}` is not accepted; send the body as is (identity) or gzip")]
+    UnsupportedEncoding(String),
+    #[error("the gzip body could not be decompressed")]
+    BadGzip(String),
+    #[error(
+        "the gzip body expands more than max_inflate_ratio ({max_ratio}) times its size; refused as a decompression bomb"
+    )]
+    InflateRatio { max_ratio: u64 },
     #[error("Content-Length and Transfer-Encoding must not both be sent")]
     AmbiguousLength,
     /// The HTTP library's reason is for the audit record only.
@@ -99,6 +108,51 @@ pub fn guess_version(headers: &HeaderMap) -> SoapVersion {
         SoapVersion::V12
     } else {
         SoapVersion::V11
+    }
+}
+
+/// How the body is encoded on the wire (RFC 9110 §8.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Coding {
+    Identity,
+    Gzip,
+}
+
+/// The body's content coding: none, `identity`, or `gzip` (`x-gzip` is the same, RFC 9110
+/// §8.4.1.3). A list of codings, or any other one, is refused before the body is read.
+pub fn content_coding(headers: &HeaderMap) -> Result<Coding, ReceiveError> {
+    let mut values = headers.get_all(CONTENT_ENCODING).iter();
+    let Some(first) = values.next() else {
+        return Ok(Coding::Identity);
+    };
+    let refuse = |v: &str| ReceiveError::UnsupportedEncoding(v.chars().take(40).collect());
+    let v = first.to_str().map_err(|_| refuse("?"))?.trim();
+    if values.next().is_some() || v.contains(',') {
+        return Err(refuse(v));
+    }
+    match v.to_ascii_lowercase().as_str() {
+        "" | "identity" => Ok(Coding::Identity),
+        "gzip" | "x-gzip" => Ok(Coding::Gzip),
+        _ => Err(refuse(v)),
+    }
+}
+
+/// The body as the sender wrote it: a gzip body inflated (on the blocking pool: megabytes
+/// of inflate are milliseconds) under `max_bytes` and `max_ratio`.
+pub async fn decode_body(
+    coding: Coding,
+    raw: Bytes,
+    max_bytes: usize,
+    max_ratio: u64,
+) -> Result<Bytes, ReceiveError> {
+    match coding {
+        Coding::Identity => Ok(raw),
+        Coding::Gzip => {
+            tokio::task::spawn_blocking(move || super::inflate::gunzip(&raw, max_bytes, max_ratio))
+                .await
+                .map_err(|e| ReceiveError::Read(e.to_string()))?
+                .map(Bytes::from)
+        }
     }
 }
 
@@ -221,6 +275,33 @@ mod tests {
         ));
         assert!(soap_http(&headers("text/xml; charset=US-ASCII", None)).is_ok());
         assert!(soap_http(&headers("application/soap+xml; charset=\"utf-8\"", None)).is_ok());
+    }
+
+    #[test]
+    fn content_codings() {
+        let with = |v: &[&str]| {
+            let mut h = HeaderMap::new();
+            for v in v {
+                h.append(CONTENT_ENCODING, HeaderValue::from_str(v).unwrap());
+            }
+            content_coding(&h)
+        };
+        assert_eq!(with(&[]).unwrap(), Coding::Identity);
+        assert_eq!(with(&["identity"]).unwrap(), Coding::Identity);
+        assert_eq!(with(&["GZIP"]).unwrap(), Coding::Gzip);
+        assert_eq!(with(&["x-gzip"]).unwrap(), Coding::Gzip);
+        for bad in [
+            &["br"][..],
+            &["deflate"],
+            &["gzip, gzip"],
+            &["gzip", "gzip"],
+            &["zstd"],
+        ] {
+            assert!(
+                matches!(with(bad), Err(ReceiveError::UnsupportedEncoding(_))),
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]
