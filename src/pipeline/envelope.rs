@@ -206,12 +206,22 @@ fn strip_xml_declaration(doc: &[u8]) -> &[u8] {
     trimmed
 }
 
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
 /// Parses and checks a message. `expected` is the version the content type announced.
 pub fn parse(
     bytes: Bytes,
     expected: SoapVersion,
     limits: &XmlLimits,
 ) -> Result<Envelope, EnvelopeError> {
+    // XML 1.0 §4.3.3 / Appendix F: a UTF-8 entity may begin with the byte-order mark, which
+    // is not part of the document. quick-xml skips it without counting it, so every span
+    // would be three bytes short of the bytes it cuts: drop it here, once, for requests and
+    // providers' answers alike.
+    let bytes = match bytes.strip_prefix(UTF8_BOM) {
+        Some(_) => bytes.slice(UTF8_BOM.len()..),
+        None => bytes,
+    };
     let text = std::str::from_utf8(&bytes).map_err(|_| EnvelopeError::NotUtf8)?;
     if let Some((at, c)) = wellformed::first_illegal_char(text) {
         return Err(EnvelopeError::Malformed(format!(
@@ -753,6 +763,20 @@ mod tests {
   <s:Header><x:Trace xmlns:x="urn:x">1</x:Trace></s:Header>
   <s:Body><ht:TraCuu><ht:So>1 &amp; 2</ht:So></ht:TraCuu></s:Body>
 </s:Envelope>"#;
+
+    #[test]
+    fn byte_order_mark_is_not_part_of_the_document() {
+        let plain = parse11(OK11).unwrap();
+        let with_bom = parse11(&format!("\u{FEFF}{OK11}")).unwrap();
+        assert_eq!(with_bom.payload_document(), plain.payload_document());
+        assert_eq!(
+            with_bom.header_document(&with_bom.headers[0]),
+            plain.header_document(&plain.headers[0])
+        );
+        assert_eq!(with_bom.payload.range, plain.payload.range);
+        // Only at the very start.
+        assert!(parse11(&format!(" \u{FEFF}{OK11}")).is_err());
+    }
 
     #[test]
     fn recognises_a_soap11_envelope() {

@@ -259,3 +259,113 @@ fn gzip_bodies_are_inflated_under_the_limits_and_bombs_refused() {
     assert_eq!(gw.provider_calls(), 1);
     still_answers(addr);
 }
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// A provider that relays each call to `upstream` and answers with what came back, a UTF-8
+/// byte-order mark put in front (as some .NET and Java stacks write their answers).
+fn bom_relay(upstream: SocketAddr) -> SocketAddr {
+    use std::io::{BufRead, BufReader, Read};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { return };
+            let mut reader = BufReader::new(conn.try_clone().unwrap());
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            let path = line.split(' ').nth(1).unwrap_or("/").to_string();
+            let mut headers = Vec::new();
+            let mut length = 0;
+            loop {
+                let mut h = String::new();
+                reader.read_line(&mut h).unwrap();
+                let Some((k, v)) = h.trim_end().split_once(':') else {
+                    break;
+                };
+                let (k, v) = (k.trim().to_string(), v.trim().to_string());
+                if k.eq_ignore_ascii_case("content-length") {
+                    length = v.parse().unwrap();
+                } else if k.eq_ignore_ascii_case("content-type")
+                    || k.eq_ignore_ascii_case("soapaction")
+                {
+                    headers.push((k, v));
+                }
+            }
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).unwrap();
+            let h: Vec<(&str, &str)> = headers
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            let answer = http(upstream, "POST", &path, &h, &body);
+            let mut out = format!(
+                "HTTP/1.1 {} X\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                answer.status,
+                answer.header("content-type").unwrap_or("text/xml"),
+                BOM.len() + answer.body.len()
+            )
+            .into_bytes();
+            out.extend_from_slice(BOM);
+            out.extend_from_slice(&answer.body);
+            let _ = conn.write_all(&out);
+        }
+    });
+    addr
+}
+
+#[test]
+fn a_byte_order_mark_is_accepted_in_requests_and_in_answers() {
+    use lienthong::model::SoapVersion::{V11, V12};
+    let dir = tempfile::tempdir().unwrap();
+    let providers = start_providers(dir.path());
+    let relay = bom_relay(providers.addr);
+    let upstream = providers.addr.to_string();
+    let gw = Gateway::start_on(dir, providers, &[], |doc| {
+        for s in doc["services"].as_array_mut().unwrap() {
+            if s["name"].as_str() == Some("ho-tich") {
+                let ep = s["endpoint"]
+                    .as_str()
+                    .unwrap()
+                    .replace(&upstream, &relay.to_string());
+                s["endpoint"] = toml::Value::String(ep);
+            }
+        }
+    });
+    let data = gw.data_dir();
+    let payload = example("ho-tich-TraCuuKhaiSinh");
+    for version in [V11, V12] {
+        // Through the relay: the provider's answer starts with a BOM.
+        let mut body = BOM.to_vec();
+        body.extend(crate::traffic::signed(&data, PROVINCE, version, &payload));
+        let case = crate::traffic::Case {
+            label: "bom".into(),
+            service: "ho-tich",
+            version,
+            body,
+            statuses: &[200],
+        };
+        let r = crate::traffic::send(gw.gateway.addr, &case);
+        let t = r.text();
+        assert_eq!(r.status, 200, "{t}");
+        assert!(t.contains("TraCuuKhaiSinhResponse"), "{t}");
+        assert!(!t.contains("Fault"), "{t}");
+    }
+    // A request with a BOM to a service answered without one.
+    let mut body = BOM.to_vec();
+    body.extend(crate::traffic::signed(
+        &data,
+        PROVINCE,
+        V11,
+        &example("dang-ky-kinh-doanh-TraCuuDoanhNghiep"),
+    ));
+    let case = crate::traffic::Case {
+        label: "bom".into(),
+        service: "dang-ky-kinh-doanh",
+        version: V11,
+        body,
+        statuses: &[200],
+    };
+    let r = crate::traffic::send(gw.gateway.addr, &case);
+    assert_eq!(r.status, 200, "{}", r.text());
+}
