@@ -112,7 +112,75 @@ pub struct Limits {
     pub max_value_bytes: usize,
 }
 
+/// What libxml2 (which parses every message again to verify, validate, map and sign it,
+/// with `XML_PARSE_HUGE`) can take: `xmlReadMemory` takes an `int` length, and past these
+/// libxml2 refuses a document whatever the gateway's own limits say.
+pub mod libxml2_caps {
+    /// Whole documents: well under `i32::MAX`, leaving room for the headers and signature
+    /// the gateway adds to what it forwards.
+    pub const DOCUMENT_BYTES: usize = 1 << 30;
+    /// `XML_MAX_HUGE_LENGTH`: one text node or attribute value under `XML_PARSE_HUGE`.
+    pub const VALUE_BYTES: usize = 1_000_000_000;
+    /// Nesting depth libxml2 2.11 and later allow under `XML_PARSE_HUGE` (256 without it).
+    pub const DEPTH: usize = 2048;
+}
+
 impl Limits {
+    /// Every `[limits]` value that cannot be enforced as written: zero where it would refuse
+    /// everything, or beyond [`libxml2_caps`], where a message within the limits would still
+    /// be refused by libxml2 with a reason that names no limit.
+    pub fn problems(&self) -> Vec<String> {
+        use libxml2_caps as cap;
+        let mut out = Vec::new();
+        let mut at_least = |key: &str, v: u64, min: u64| {
+            if v < min {
+                out.push(format!("[limits] {key} = {v}: must be at least {min}"));
+            }
+        };
+        at_least("max_request_bytes", self.max_request_bytes as u64, 1);
+        at_least("max_header_bytes", self.max_header_bytes as u64, 1);
+        at_least("request_timeout_ms", self.request_timeout_ms, 1);
+        at_least(
+            "max_concurrent_requests",
+            self.max_concurrent_requests as u64,
+            1,
+        );
+        at_least("max_response_bytes", self.max_response_bytes as u64, 1);
+        // Envelope, Body and the payload element.
+        at_least("max_depth", self.max_depth as u64, 3);
+        at_least("max_elements", self.max_elements as u64, 3);
+        at_least("max_attributes", self.max_attributes as u64, 1);
+        at_least("max_value_bytes", self.max_value_bytes as u64, 1);
+        at_least("max_inflate_ratio", self.max_inflate_ratio, 1);
+        let mut at_most = |key: &str, v: usize, max: usize, what: &str| {
+            if v > max {
+                out.push(format!(
+                    "[limits] {key} = {v} is beyond what libxml2 parses ({what}: at most {max})"
+                ));
+            }
+        };
+        at_most(
+            "max_request_bytes",
+            self.max_request_bytes,
+            cap::DOCUMENT_BYTES,
+            "a document",
+        );
+        at_most(
+            "max_response_bytes",
+            self.max_response_bytes,
+            cap::DOCUMENT_BYTES,
+            "a document",
+        );
+        at_most(
+            "max_value_bytes",
+            self.max_value_bytes,
+            cap::VALUE_BYTES,
+            "one text node or value",
+        );
+        at_most("max_depth", self.max_depth, cap::DEPTH, "nesting depth");
+        out
+    }
+
     pub fn xml(&self) -> XmlLimits {
         XmlLimits {
             max_depth: self.max_depth,
@@ -245,6 +313,12 @@ impl Config {
                 ));
             }
         }
+        problems.extend(
+            raw.limits
+                .problems()
+                .into_iter()
+                .map(|reason| Problem::file(path, reason)),
+        );
         if raw.gateway.provider_client_cert.is_some() != raw.gateway.provider_client_key.is_some() {
             problems.push(Problem::file(
                 path,
@@ -420,6 +494,26 @@ grants = [{ consumer = "000.00.00.H30", operations = ["*"] }]
         let msg = err.to_string();
         assert!(msg.starts_with("g.toml:14:"), "{msg}");
         assert!(msg.contains("max_reqest_bytes"), "{msg}");
+    }
+
+    #[test]
+    fn limits_beyond_libxml2_or_at_zero_are_refused_with_the_file() {
+        assert!(Limits::default().problems().is_empty());
+        let text = format!(
+            "{MINIMAL}\n[limits]\nmax_depth = 5000\nmax_value_bytes = 2000000000\n\
+             max_request_bytes = 4294967296\nmax_inflate_ratio = 0\n"
+        );
+        let msg = Config::parse(Path::new("g.toml"), &text)
+            .unwrap_err()
+            .to_string();
+        for want in [
+            "g.toml: [limits] max_depth = 5000 is beyond what libxml2 parses (nesting depth: at most 2048)",
+            "[limits] max_value_bytes = 2000000000 is beyond what libxml2 parses",
+            "[limits] max_request_bytes = 4294967296 is beyond what libxml2 parses (a document: at most 1073741824)",
+            "[limits] max_inflate_ratio = 0: must be at least 1",
+        ] {
+            assert!(msg.contains(want), "{want}\n{msg}");
+        }
     }
 
     #[test]

@@ -15,7 +15,7 @@ use quick_xml::name::{PrefixDeclaration, ResolveResult};
 use quick_xml::NsReader;
 
 use crate::model::SoapVersion;
-use crate::xml::limits::XmlLimits;
+use crate::xml::limits::{Bound, XmlLimits};
 use crate::xml::{ns, wellformed, QName};
 
 #[derive(Debug, thiserror::Error)]
@@ -30,8 +30,8 @@ pub enum EnvelopeError {
     ProcessingInstruction,
     #[error("entity references are not allowed in SOAP messages")]
     Entity,
-    #[error("the message exceeds the {0} limit")]
-    Limit(&'static str),
+    #[error("the message exceeds the limit on {0} ([limits] {key} = {1})", key = .0.key())]
+    Limit(Bound, usize),
     #[error("the message is not a SOAP envelope: {0}")]
     NotAnEnvelope(String),
     #[error("{0}")]
@@ -294,7 +294,10 @@ pub fn parse(
             }
             Event::Text(t) => {
                 if t.len() > limits.max_value_bytes {
-                    return Err(EnvelopeError::Limit("text size"));
+                    return Err(EnvelopeError::Limit(
+                        Bound::TextBytes,
+                        limits.max_value_bytes,
+                    ));
                 }
                 if t.contains("]]>") {
                     return Err(EnvelopeError::Malformed(
@@ -318,7 +321,10 @@ pub fn parse(
             }
             Event::CData(c) => {
                 if c.len() > limits.max_value_bytes {
-                    return Err(EnvelopeError::Limit("text size"));
+                    return Err(EnvelopeError::Limit(
+                        Bound::TextBytes,
+                        limits.max_value_bytes,
+                    ));
                 }
                 if matches!(
                     stack.last(),
@@ -345,10 +351,10 @@ pub fn parse(
                 }
                 elements += 1;
                 if elements > limits.max_elements {
-                    return Err(EnvelopeError::Limit("element count"));
+                    return Err(EnvelopeError::Limit(Bound::Elements, limits.max_elements));
                 }
                 if stack.len() + 1 > limits.max_depth {
-                    return Err(EnvelopeError::Limit("nesting depth"));
+                    return Err(EnvelopeError::Limit(Bound::Depth, limits.max_depth));
                 }
                 if deep {
                     // Only the limits and the no-nested-SOAP rule apply: checked without
@@ -631,10 +637,16 @@ fn checked_attribute<'a>(
         return Err(EnvelopeError::Malformed("`<` in an attribute value".into()));
     }
     if index >= limits.max_attributes {
-        return Err(EnvelopeError::Limit("attribute count"));
+        return Err(EnvelopeError::Limit(
+            Bound::Attributes,
+            limits.max_attributes,
+        ));
     }
     if a.value.len() > limits.max_value_bytes {
-        return Err(EnvelopeError::Limit("attribute size"));
+        return Err(EnvelopeError::Limit(
+            Bound::AttributeBytes,
+            limits.max_value_bytes,
+        ));
     }
     if a.value.contains('&') {
         check_references(&a.value)?;
@@ -868,7 +880,7 @@ mod tests {
         );
         assert!(matches!(
             parse11(&deep),
-            Err(EnvelopeError::Limit("nesting depth"))
+            Err(EnvelopeError::Limit(Bound::Depth, _))
         ));
     }
 
@@ -941,7 +953,7 @@ mod tests {
         let attrs: String = (0..65).map(|i| format!(" a{i}=\"1\"")).collect();
         assert!(matches!(
             parse11(&wrap(&format!("<c{attrs}/>"))),
-            Err(EnvelopeError::Limit("attribute count"))
+            Err(EnvelopeError::Limit(Bound::Attributes, _))
         ));
         let limits = XmlLimits {
             max_value_bytes: 8,
@@ -950,7 +962,7 @@ mod tests {
         let long = wrap(r#"<c k="123456789"/>"#);
         assert!(matches!(
             parse(Bytes::from(long), SoapVersion::V11, &limits),
-            Err(EnvelopeError::Limit("attribute size"))
+            Err(EnvelopeError::Limit(Bound::AttributeBytes, _))
         ));
         assert!(matches!(
             parse11(&wrap(r#"<c k="&e;"/>"#)),

@@ -74,10 +74,14 @@ pub fn parse(bytes: &[u8]) -> Result<Doc, DomError> {
         return Err(DomError::Malformed);
     }
     // No RECOVER, no NOENT (entities are never substituted), no DTDLOAD, no XINCLUDE;
-    // NONET so that nothing is fetched; errors are not printed.
+    // NONET so that nothing is fetched; errors are not printed. HUGE lifts libxml2's own
+    // 10 MB ceilings (one text node, lookahead): without it a signed message past 10 MB was
+    // "not well-formed". The envelope scan has held the message to the gateway's `[limits]`
+    // by then, and config load keeps those within what HUGE allows (`config::libxml2_caps`).
     let options = lx::xmlParserOption_XML_PARSE_NONET
         | lx::xmlParserOption_XML_PARSE_NOERROR
-        | lx::xmlParserOption_XML_PARSE_NOWARNING;
+        | lx::xmlParserOption_XML_PARSE_NOWARNING
+        | lx::xmlParserOption_XML_PARSE_HUGE;
     // SAFETY: `bytes` outlives the call and its length fits in an i32 (checked above); the
     // URL and encoding are static C strings.
     let ptr = unsafe {

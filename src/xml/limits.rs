@@ -24,3 +24,37 @@ impl Default for XmlLimits {
         }
     }
 }
+
+/// Which of the bounds a message ran into, for a fault that names it and its key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bound {
+    Depth,
+    Elements,
+    Attributes,
+    AttributeBytes,
+    TextBytes,
+}
+
+impl Bound {
+    /// The `[limits]` key that sets it.
+    pub fn key(self) -> &'static str {
+        match self {
+            Bound::Depth => "max_depth",
+            Bound::Elements => "max_elements",
+            Bound::Attributes => "max_attributes",
+            Bound::AttributeBytes | Bound::TextBytes => "max_value_bytes",
+        }
+    }
+}
+
+impl std::fmt::Display for Bound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Bound::Depth => "nesting depth",
+            Bound::Elements => "the number of elements",
+            Bound::Attributes => "the attributes of one element",
+            Bound::AttributeBytes => "the size of one attribute value",
+            Bound::TextBytes => "the size of one text node",
+        })
+    }
+}

@@ -519,3 +519,62 @@ pub fn python(script: &str, args: &[&str]) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// Writes `NAME.xsd` (given) and a document/literal SOAP 1.1 `NAME.wsdl` importing it into
+/// `dir`, with one operation `Gui` taking element `input` and answering element `output`
+/// (local names in namespace `ns`, action `NS:Gui`); returns the WSDL's path.
+pub fn one_operation_contract(
+    dir: &Path,
+    name: &str,
+    ns: &str,
+    xsd: &str,
+    input: &str,
+    output: &str,
+) -> PathBuf {
+    std::fs::write(dir.join(format!("{name}.xsd")), xsd).unwrap();
+    let wsdl = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<wsdl:definitions xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/" xmlns:soap="http://schemas.xmlsoap.org/wsdl/soap/"
+    xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:k="{ns}" xmlns:tns="{ns}:wsdl"
+    name="{name}" targetNamespace="{ns}:wsdl">
+  <wsdl:types>
+    <xsd:schema targetNamespace="{ns}:wsdl">
+      <xsd:import namespace="{ns}" schemaLocation="{name}.xsd"/>
+    </xsd:schema>
+  </wsdl:types>
+  <wsdl:message name="In"><wsdl:part name="parameters" element="k:{input}"/></wsdl:message>
+  <wsdl:message name="Out"><wsdl:part name="parameters" element="k:{output}"/></wsdl:message>
+  <wsdl:portType name="P"><wsdl:operation name="Gui"><wsdl:input message="tns:In"/><wsdl:output message="tns:Out"/></wsdl:operation></wsdl:portType>
+  <wsdl:binding name="B" type="tns:P">
+    <soap:binding style="document" transport="http://schemas.xmlsoap.org/soap/http"/>
+    <wsdl:operation name="Gui"><soap:operation soapAction="{ns}:Gui"/>
+      <wsdl:input><soap:body use="literal"/></wsdl:input><wsdl:output><soap:body use="literal"/></wsdl:output>
+    </wsdl:operation>
+  </wsdl:binding>
+  <wsdl:service name="S"><wsdl:port name="Port" binding="tns:B"><soap:address location="http://127.0.0.1:9/{name}"/></wsdl:port></wsdl:service>
+</wsdl:definitions>
+"#
+    );
+    let path = dir.join(format!("{name}.wsdl"));
+    std::fs::write(&path, wsdl).unwrap();
+    path
+}
+
+/// Adds service `name` (provider `000.00.12.H38`, every operation granted to `consumer`)
+/// to a gateway.toml document.
+pub fn add_service(doc: &mut toml::Table, name: &str, wsdl: &Path, endpoint: &str, consumer: &str) {
+    let service: toml::Table = toml::from_str(&format!(
+        r#"name = "{name}"
+provider_agency = "000.00.12.H38"
+wsdl = "{}"
+endpoint = "{endpoint}"
+grants = [{{ consumer = "{consumer}", operations = ["*"] }}]
+"#,
+        wsdl.display()
+    ))
+    .unwrap();
+    doc.get_mut("services")
+        .and_then(|s| s.as_array_mut())
+        .unwrap()
+        .push(toml::Value::Table(service));
+}

@@ -262,9 +262,14 @@ fn gzip_bodies_are_inflated_under_the_limits_and_bombs_refused() {
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
-/// A provider that relays each call to `upstream` and answers with what came back, a UTF-8
-/// byte-order mark put in front (as some .NET and Java stacks write their answers).
-fn bom_relay(upstream: SocketAddr) -> SocketAddr {
+/// What a raw provider answers: status, content type and body.
+type RawAnswer = (u16, String, Vec<u8>);
+
+/// A provider on a bare socket, one request per connection: `answer` gets the path, the
+/// Content-Type and SOAPAction headers, and the body.
+fn raw_provider(
+    answer: impl Fn(&str, &[(&str, &str)], &[u8]) -> RawAnswer + Send + 'static,
+) -> SocketAddr {
     use std::io::{BufRead, BufReader, Read};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
@@ -283,12 +288,10 @@ fn bom_relay(upstream: SocketAddr) -> SocketAddr {
                 let Some((k, v)) = h.trim_end().split_once(':') else {
                     break;
                 };
-                let (k, v) = (k.trim().to_string(), v.trim().to_string());
-                if k.eq_ignore_ascii_case("content-length") {
+                let (k, v) = (k.trim().to_ascii_lowercase(), v.trim().to_string());
+                if k == "content-length" {
                     length = v.parse().unwrap();
-                } else if k.eq_ignore_ascii_case("content-type")
-                    || k.eq_ignore_ascii_case("soapaction")
-                {
+                } else if k == "content-type" || k == "soapaction" {
                     headers.push((k, v));
                 }
             }
@@ -298,20 +301,32 @@ fn bom_relay(upstream: SocketAddr) -> SocketAddr {
                 .iter()
                 .map(|(k, v)| (k.as_str(), v.as_str()))
                 .collect();
-            let answer = http(upstream, "POST", &path, &h, &body);
+            let (status, content_type, body) = answer(&path, &h, &body);
             let mut out = format!(
-                "HTTP/1.1 {} X\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                answer.status,
-                answer.header("content-type").unwrap_or("text/xml"),
-                BOM.len() + answer.body.len()
+                "HTTP/1.1 {status} X\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
             )
             .into_bytes();
-            out.extend_from_slice(BOM);
-            out.extend_from_slice(&answer.body);
+            out.extend_from_slice(&body);
             let _ = conn.write_all(&out);
         }
     });
     addr
+}
+
+/// A provider that relays each call to `upstream` and answers with what came back, a UTF-8
+/// byte-order mark put in front (as some .NET and Java stacks write their answers).
+fn bom_relay(upstream: SocketAddr) -> SocketAddr {
+    raw_provider(move |path, headers, body| {
+        let answer = http(upstream, "POST", path, headers, body);
+        let content_type = answer
+            .header("content-type")
+            .unwrap_or("text/xml")
+            .to_string();
+        let mut with_bom = BOM.to_vec();
+        with_bom.extend_from_slice(&answer.body);
+        (answer.status, content_type, with_bom)
+    })
 }
 
 #[test]
@@ -368,4 +383,98 @@ fn a_byte_order_mark_is_accepted_in_requests_and_in_answers() {
     };
     let r = crate::traffic::send(gw.gateway.addr, &case);
     assert_eq!(r.status, 200, "{}", r.text());
+}
+
+const LARGE_XSD: &str = r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:test:lon" elementFormDefault="qualified">
+  <xs:element name="GuiTaiLieu">
+    <xs:complexType><xs:sequence>
+      <xs:element name="Ten" type="xs:string"/>
+      <xs:element name="NoiDung" type="xs:base64Binary"/>
+    </xs:sequence></xs:complexType>
+  </xs:element>
+  <xs:element name="KetQua" type="xs:string"/>
+</xs:schema>
+"#;
+
+/// A document of `bytes` base64 characters, with a tail the provider looks for.
+fn document(bytes: usize) -> String {
+    format!(
+        r#"<k:GuiTaiLieu xmlns:k="urn:test:lon"><k:Ten>ho-so.pdf</k:Ten><k:NoiDung>{}TGllblRob25n</k:NoiDung></k:GuiTaiLieu>"#,
+        "QUJD".repeat(bytes / 4)
+    )
+}
+
+#[test]
+fn large_signed_messages_within_the_limits_are_forwarded_and_limits_named() {
+    use lienthong::model::SoapVersion::V11;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let contracts = tempfile::tempdir().unwrap();
+    let wsdl = one_operation_contract(
+        contracts.path(),
+        "lon",
+        "urn:test:lon",
+        LARGE_XSD,
+        "GuiTaiLieu",
+        "KetQua",
+    );
+    // The provider notes the size of what reached it, if it holds the whole document.
+    let received = Arc::new(AtomicUsize::new(0));
+    let seen = received.clone();
+    let provider = raw_provider(move |_, _, body| {
+        if body.windows(16).any(|w| w == b"QUJDTGllblRob25n") {
+            seen.store(body.len(), Ordering::SeqCst);
+        }
+        let answer = lienthong::pipeline::envelope::build(
+            V11,
+            &[],
+            br#"<k:KetQua xmlns:k="urn:test:lon">da nhan</k:KetQua>"#,
+        );
+        (200, "text/xml; charset=utf-8".into(), answer)
+    });
+    let gw = Gateway::start(|doc| {
+        let endpoint = format!("http://{provider}/lon");
+        add_service(doc, "lon", &wsdl, &endpoint, PROVINCE);
+        let limits = doc["limits"].as_table_mut().unwrap();
+        limits.insert("max_request_bytes".into(), toml::Value::Integer(32 << 20));
+        limits.insert("max_value_bytes".into(), toml::Value::Integer(16 << 20));
+    });
+    let addr = gw.gateway.addr;
+    let send = |body: Vec<u8>| {
+        crate::traffic::send(
+            addr,
+            &crate::traffic::Case {
+                label: "large".into(),
+                service: "lon",
+                version: V11,
+                body,
+                statuses: &[200],
+            },
+        )
+    };
+    // 12 MB, one 12 MB text node: past libxml2's own 10 MB ceiling, within [limits].
+    let signed = crate::traffic::signed(&gw.data_dir(), PROVINCE, V11, &document(12_000_000));
+    assert!(signed.len() > 12_000_000);
+    let r = send(signed);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.text().contains("da nhan"), "{}", r.text());
+    assert!(received.load(Ordering::SeqCst) > 12_000_000);
+
+    // Past max_request_bytes: 413 naming it (refused before it is parsed or verified).
+    let over = lienthong::pipeline::envelope::build(V11, &[], document(33 << 20).as_bytes());
+    assert_fault(
+        &send(over),
+        413,
+        false,
+        "exceeds max_request_bytes (33554432 bytes)",
+    );
+    // Within it, but one text node past max_value_bytes: the fault names that key.
+    let long = lienthong::pipeline::envelope::build(V11, &[], document(17 << 20).as_bytes());
+    assert_fault(
+        &send(long),
+        500,
+        false,
+        "the limit on the size of one text node ([limits] max_value_bytes = 16777216)",
+    );
+    still_answers(addr);
 }

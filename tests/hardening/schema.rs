@@ -46,49 +46,19 @@ const KEYREF_XSD: &str = r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchem
 </xs:schema>
 "#;
 
-const KEYREF_WSDL: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
-<wsdl:definitions xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/" xmlns:soap="http://schemas.xmlsoap.org/wsdl/soap/"
-    xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:k="urn:test:keyref" xmlns:tns="urn:test:keyref:wsdl"
-    name="KeyRef" targetNamespace="urn:test:keyref:wsdl">
-  <wsdl:types>
-    <xsd:schema targetNamespace="urn:test:keyref:wsdl">
-      <xsd:import namespace="urn:test:keyref" schemaLocation="keyref.xsd"/>
-    </xsd:schema>
-  </wsdl:types>
-  <wsdl:message name="In"><wsdl:part name="parameters" element="k:DanhSach"/></wsdl:message>
-  <wsdl:message name="Out"><wsdl:part name="parameters" element="k:DanhSach"/></wsdl:message>
-  <wsdl:portType name="P"><wsdl:operation name="Gui"><wsdl:input message="tns:In"/><wsdl:output message="tns:Out"/></wsdl:operation></wsdl:portType>
-  <wsdl:binding name="B" type="tns:P">
-    <soap:binding style="document" transport="http://schemas.xmlsoap.org/soap/http"/>
-    <wsdl:operation name="Gui"><soap:operation soapAction="urn:test:keyref:Gui"/>
-      <wsdl:input><soap:body use="literal"/></wsdl:input><wsdl:output><soap:body use="literal"/></wsdl:output>
-    </wsdl:operation>
-  </wsdl:binding>
-  <wsdl:service name="S"><wsdl:port name="Port" binding="tns:B"><soap:address location="http://127.0.0.1:9/keyref"/></wsdl:port></wsdl:service>
-</wsdl:definitions>
-"#;
-
 #[test]
 fn keyref_violations_name_their_element() {
     let contracts = tempfile::tempdir().unwrap();
-    std::fs::write(contracts.path().join("keyref.xsd"), KEYREF_XSD).unwrap();
-    let wsdl = contracts.path().join("keyref.wsdl");
-    std::fs::write(&wsdl, KEYREF_WSDL).unwrap();
+    let wsdl = one_operation_contract(
+        contracts.path(),
+        "keyref",
+        "urn:test:keyref",
+        KEYREF_XSD,
+        "DanhSach",
+        "DanhSach",
+    );
     let gw = Gateway::start(|doc| {
-        let service: toml::Table = toml::from_str(&format!(
-            r#"name = "keyref"
-provider_agency = "000.00.12.H38"
-wsdl = "{}"
-endpoint = "http://127.0.0.1:9/keyref"
-grants = [{{ consumer = "{PROVINCE}", operations = ["*"] }}]
-"#,
-            wsdl.display()
-        ))
-        .unwrap();
-        doc.get_mut("services")
-            .and_then(|s| s.as_array_mut())
-            .unwrap()
-            .push(toml::Value::Table(service));
+        add_service(doc, "keyref", &wsdl, "http://127.0.0.1:9/keyref", PROVINCE);
         unsigned(doc);
     });
     let body = envelope11(
