@@ -82,7 +82,9 @@ impl PipelineError {
         match self {
             PipelineError::Forward(f) => f.detail(),
             PipelineError::Security(w) => w.audit_reason(),
-            PipelineError::Receive(receive::ReceiveError::Read(d)) => format!("{self}: {d}"),
+            PipelineError::Receive(
+                receive::ReceiveError::Read(d) | receive::ReceiveError::BadGzip(d),
+            ) => format!("{self}: {d}"),
             PipelineError::Validate(crate::schema::ValidationError::Invalid {
                 violations, ..
             }) => {

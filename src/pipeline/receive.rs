@@ -28,6 +28,7 @@ pub enum ReceiveError {
     TooLarge { limit: usize },
     #[error("content encoding `{0}` is not accepted; send the body as is (identity) or gzip")]
     UnsupportedEncoding(String),
+    /// flate2's reason is for the audit record only.
     #[error("the gzip body could not be decompressed")]
     BadGzip(String),
     #[error(
