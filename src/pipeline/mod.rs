@@ -1,7 +1,7 @@
 //! The request pipeline, one stage per module, run in this order:
 //!
 //! ```text
-//!  receive   HTTP checks, body read (and gunzipped) under the cap  (async)
+//!  receive   HTTP checks, body (gunzipped) read under the cap    (async)
 //!  envelope  hardened parse, full recognition of the envelope     ┐
 //!  dispatch  operation from the Body's root (+ action check)      │
 //!  verify    WS-Security: signature, timestamp, certificate       │ one blocking task:
