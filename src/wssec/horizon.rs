@@ -43,9 +43,12 @@ pub struct Horizon {
 }
 
 impl Horizon {
-    /// Reads the previous run's bound and writes this run's first one. A missing file (a
-    /// new data directory) counts as the start time; an unreadable one as the start time
-    /// plus the skew, the latest Created the previous run could have accepted.
+    /// Reads the previous run's bound and writes this run's first one. A missing file means
+    /// no run of this node accepted anything (the file is on disk before the first
+    /// acceptance), so nothing is refused: refusing from the start time would refuse every
+    /// caller whose clock lags ours, or who writes Created to the second. An unreadable
+    /// file counts as the start time plus the skew, the latest Created the previous run
+    /// could have accepted.
     pub fn open(
         data_dir: &Path,
         now: DateTime<Utc>,
@@ -65,7 +68,7 @@ impl Horizon {
                     start + skew.num_milliseconds()
                 }
             },
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => start,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => i64::MIN,
             Err(e) => return Err(format!("{}: cannot read: {e}", path.display())),
         };
         let first = before.max(start);
@@ -134,7 +137,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let skew = chrono::Duration::seconds(300);
         let first = Horizon::open(dir.path(), t(0), skew).unwrap();
-        // A new data directory: anything Created after the start is new.
+        // A new data directory: nothing was accepted before, even a Created a little
+        // before the start (a lagging clock, or Created to the second).
+        first.admit(t(-900), t(10)).unwrap();
         first.admit(t(10), t(10)).unwrap();
         first.admit(t(5_000), t(4_000)).unwrap();
         // Restart (no clean shutdown needed: the bound was on disk before the admission).
