@@ -1,4 +1,4 @@
-//! One test per pitfall of DOMAIN.md ("What goes wrong"), each asserting the exact
+//! One test per attack of docs/SECURITY.md, "Attacks the tests replay", each asserting the exact
 //! `WssError` variant, with real signatures from libxmlsec1 and real certificates.
 
 mod wssec_util;
@@ -72,7 +72,7 @@ fn wrapping_signed_body_moved_into_a_header_with_a_forged_body() {
         "{scan:?}"
     );
     // ... and the signature layer on its own refuses it too: the signed element is not
-    // the Envelope's Body (libxmlsec1 alone would accept it: pitfall 4).
+    // the Envelope's Body (docs/LIBRARIES.md, "libxmlsec1 alone accepts a wrapped message").
     assert_variant(
         f.engine().verify_document(attacked.as_bytes()),
         |e| matches!(e, WssError::FailedCheck(m) if m.contains("Body")),
@@ -409,7 +409,8 @@ fn remote_reference_uri_is_refused_and_never_fetched() {
 
 #[test]
 fn libxmlsec1_itself_is_locked_to_same_document_references() {
-    // Defence in depth under the policy check (pitfall 5): even the signing context,
+    // Defence in depth under the policy check (docs/LIBRARIES.md, "libxmlsec1 fetches any
+    // Reference URI"): even the signing context,
     // asked to digest a remote URI, refuses without connecting.
     let f = Fixture::new("");
     let (l, port) = listener();

@@ -1,5 +1,5 @@
 //! The key references, ID styles, canonicalization options and key types real clients
-//! use (DOMAIN.md "Interoperating with real clients"), and certificate policy.
+//! use (docs/SECURITY.md, "What real clients send"), and certificate policy.
 
 mod wssec_util;
 

@@ -2,8 +2,9 @@
 //!
 //! The owner (who runs migrations) could disable the append-only triggers, so the gateway
 //! connects as a role that may only INSERT and SELECT, and auditors as a read-only role
-//! (DEPENDENCIES.md, pitfall 13). Partitions made later by `audit_ensure_partition` (a
-//! SECURITY DEFINER function) are reached through their parent, whose grants apply.
+//! (docs/LIBRARIES.md, "A table owner can disable the append-only triggers"). Partitions
+//! made later by `audit_ensure_partition` (a SECURITY DEFINER function) are reached through
+//! their parent, whose grants apply.
 
 use diesel::connection::SimpleConnection;
 

@@ -1,5 +1,6 @@
 //! XSLT 1.0 mappings through libxslt, by thin FFI (the `libxslt` crate neither reports a
-//! failed parse nor exposes the security preferences; DEPENDENCIES.md pitfall 12).
+//! failed parse nor exposes the security preferences; docs/LIBRARIES.md, "The libxslt
+//! crate hides a failed parse").
 //!
 //! At run time the stylesheet may read nothing and write nothing: `document()`, file and
 //! network reads, file writes and directory creation are all forbidden through

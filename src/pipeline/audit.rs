@@ -1,4 +1,4 @@
-//! Stage 12, audit: the exchange's record, committed before its answer leaves (fail closed:
+//! The audit stage: the exchange's record, committed before its answer leaves (fail closed:
 //! if the record cannot be written, the caller gets a Server fault instead of the answer).
 
 use crate::audit::{AuditError, AuditLog, ExchangeRecord};

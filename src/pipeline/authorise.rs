@@ -1,4 +1,4 @@
-//! Stage 5, authorise: may this (verified) consumer call this operation of this service?
+//! The authorise stage: may this (verified) consumer call this operation of this service?
 //! Deny by default: only the grants in `gateway.toml` open a door.
 
 use crate::config::ServiceConfig;

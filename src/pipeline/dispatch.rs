@@ -1,7 +1,7 @@
-//! Stage 3, dispatch: which operation of the contract this message calls.
+//! The dispatch stage: which operation of the contract this message calls.
 //!
 //! The Body's root element decides (it is covered by the signature); the SOAPAction /
-//! `action` is not signed, so it may only confirm, never choose (DOMAIN.md, rule 3).
+//! `action` is not signed, so it may only confirm, never choose (docs/SECURITY.md, R3).
 //!
 //! Clients send the action in many forms for the same operation: the WSDL's soapAction,
 //! nothing (`""` or no header; WS-I BP 1.1 R2744 asks for the WSDL's value, many stacks

@@ -1,6 +1,6 @@
-//! Stage 2, envelope: full recognition of the SOAP envelope before anything acts on it.
+//! The envelope stage: full recognition of the SOAP envelope before anything acts on it.
 //!
-//! One hardened pass with quick-xml over the raw bytes (DOMAIN.md, receiving rules 2, 4-6):
+//! One hardened pass with quick-xml over the raw bytes (docs/SECURITY.md, R2, R4 to R6):
 //! strictly UTF-8, no DOCTYPE, entity, processing instruction or trailing content; bounded
 //! depth, element count, attributes and value sizes (an iterative walk, so attacker depth
 //! costs no stack); `Envelope` = optional `Header`, then exactly one `Body` with exactly one

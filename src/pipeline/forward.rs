@@ -1,4 +1,4 @@
-//! Stage 7, forward: the (verified, authorised, validated, mapped, re-signed) request to
+//! The forward stage: the (verified, authorised, validated, mapped, re-signed) request to
 //! the provider agency over a pooled hyper client, TLS through OpenSSL, with the service's
 //! timeout; the provider's answer comes back as bytes for the answer stages.
 

@@ -1,4 +1,4 @@
-//! Stage 7, headers: which of the caller's header blocks travel on to the provider.
+//! The headers stage: which of the caller's header blocks travel on to the provider.
 //!
 //! The gateway signs what it forwards, so every block inside that envelope reads to the
 //! provider as vouched for by the gateway. Only two kinds of block earn that: those the

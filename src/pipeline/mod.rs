@@ -395,7 +395,7 @@ where
     rec.fault_reason = facts.dropped_headers;
     let outbound = outbound?;
     if let Some(ticket) = &facts.replay {
-        // WSS 1.1 §10 / DOMAIN.md rule 14: once only, across every node sharing the cache.
+        // WSS 1.1 §10, docs/SECURITY.md R14: once only, across every node sharing the cache.
         gw.security.check_replay(ticket).await?;
     }
     rec.request_out = Some(Message::of(&outbound.envelope));

@@ -1,6 +1,6 @@
-//! Stage 1, receive: the HTTP request checked before its body is trusted with memory.
+//! The receive stage: the HTTP request checked before its body is trusted with memory.
 //!
-//! Cheap checks first (DOMAIN.md, receiving rules 1-3): method, content type and charset,
+//! Cheap checks first (docs/SECURITY.md, R1 to R3): method, content type and charset,
 //! declared length against the limit, then the body read with a hard cap so a chunked
 //! upload cannot grow past it either; a gzip body is inflated under the same cap
 //! (`super::inflate`).

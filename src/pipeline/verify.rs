@@ -1,4 +1,4 @@
-//! Stage 4, verify: the caller's WS-Security signature, timestamp and certificate, and the
+//! The verify stage: the caller's WS-Security signature, timestamp and certificate, and the
 //! consumer identity they establish. The policy and the cryptography live in [`crate::wssec`];
 //! this stage only applies the service's policy to the parsed envelope.
 

@@ -357,9 +357,10 @@ mod tests {
         assert!(body.contains("TraCuuLyHon"), "{body}");
     }
 
-    /// DEPENDENCIES.md pitfall 11: yaserde skips elements whose namespace it does not
-    /// expect. Every namespace form a caller or the gateway may use must keep every element;
-    /// a form yaserde would drop from must be refused, never answered from a partial read.
+    /// docs/LIBRARIES.md, "yaserde drops elements in an unexpected namespace": yaserde
+    /// skips elements whose namespace it does not expect. Every namespace form a caller or
+    /// the gateway may use must keep every element; a form yaserde would drop from must be
+    /// refused, never answered from a partial read.
     #[test]
     fn no_element_is_dropped_whatever_the_namespace_form() {
         let expected = TraCuuKhaiSinh {

@@ -465,8 +465,9 @@ pub fn fault(version: SoapVersion, f: &ProviderFault) -> SoapResponse {
 }
 
 /// Decodes a payload with yaserde, then proves nothing was silently dropped: yaserde skips
-/// any element whose namespace does not match the one the type declares (DEPENDENCIES.md,
-/// pitfall 11), so the leaf elements of the input must all reappear in the re-encoded value.
+/// any element whose namespace does not match the one the type declares (docs/LIBRARIES.md,
+/// "yaserde drops elements in an unexpected namespace"), so the leaf elements of the input
+/// must all reappear in the re-encoded value.
 pub fn decode<T: YaDeserialize + YaSerialize>(payload: &str) -> Result<T, ProviderFault> {
     let value: T = yaserde::de::from_str(payload).map_err(|e| {
         ProviderFault::client(format!("Yêu cầu không đọc được (unreadable request): {e}"))

@@ -517,7 +517,8 @@ pub struct Doc(x::xmlDocPtr);
 
 impl Doc {
     /// Parses a message: no network, no recovery, DOCTYPE (and so entities) refused
-    /// outright (DOMAIN.md, receiving rule 4; DEPENDENCIES.md pitfall 6).
+    /// outright (docs/SECURITY.md, R4 "Nothing declared, nothing fetched";
+    /// docs/LIBRARIES.md, "libxml2 recovers unless told not to").
     pub fn parse(bytes: &[u8]) -> Result<Doc, String> {
         init();
         if declares_dtd(bytes) {

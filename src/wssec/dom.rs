@@ -1,8 +1,10 @@
 //! The message as a libxml2 tree, for libxmlsec1: parsed without recovery, network or DTD
-//! (pitfall 6), with every ID-like attribute collected and the accepted ones registered.
+//! (docs/LIBRARIES.md, "libxml2 recovers unless told not to"), with every ID-like attribute
+//! collected and the accepted ones registered.
 //!
 //! `Doc` owns the tree; `Elem<'d>` borrows an element of it. Neither is `Send` (raw
-//! pointers), which keeps a tree on the thread that parsed it (pitfall 8).
+//! pointers), which keeps a tree on the thread that parsed it (docs/LIBRARIES.md, "Library
+//! objects stay on one thread").
 
 use std::collections::HashMap;
 use std::ffi::{CStr, CString};
@@ -119,10 +121,10 @@ impl<'d> Ids<'d> {
 
 /// Attributes that name an element for a same-document reference.
 ///
-/// DOMAIN.md rule 9: `wsu:Id` is the norm and some clients sign with a plain `Id`; those two
-/// are registered as XML IDs (pitfall 2: libxml2 does not know `wsu:Id`). `ID`, `id` and
-/// `xml:id` are collected too, so that no two elements of a message share an ID value
-/// whichever attribute carries it; `xml:id` is registered by libxml2 itself.
+/// docs/SECURITY.md R9: `wsu:Id` is the norm and some clients sign with a plain `Id`; those
+/// two are registered as XML IDs (docs/LIBRARIES.md, "libxml2 does not know wsu:Id"). `ID`,
+/// `id` and `xml:id` are collected too, so that no two elements of a message share an ID
+/// value whichever attribute carries it; `xml:id` is registered by libxml2 itself.
 fn id_kind(attr_ns: Option<&str>, local: &str) -> Option<bool> {
     match (attr_ns, local) {
         (Some(ns::WSU), "Id") | (None, "Id") => Some(true),
@@ -417,7 +419,7 @@ impl<'d> Elem<'d> {
 
     /// True when a comment is anywhere inside the element. Exclusive C14N drops comments,
     /// so a comment inside signed content could be added after signing and still be
-    /// forwarded (DOMAIN.md rule 4).
+    /// forwarded (docs/SECURITY.md, R4).
     pub fn contains_comment(&self) -> bool {
         // SAFETY: the tree invariant (see `Elem`); the walk never climbs above `top`.
         unsafe {

@@ -47,8 +47,8 @@ thread_local! {
 
 /// Initialises libxml2 and libxmlsec1 (OpenSSL backend) once per process.
 ///
-/// DEPENDENCIES.md pitfall 8: the libraries' global init must run once, before any worker
-/// thread uses them; `Engine::load` calls this on the main thread.
+/// docs/LIBRARIES.md, "Library objects stay on one thread": the libraries' global init must
+/// run once, before any worker thread uses them; `Engine::load` calls this on the main thread.
 pub fn init() {
     // SAFETY: runs once per process (`Once`), before any other libxmlsec1 call (every
     // entry point of this module calls `init` first), in the order xmlsec's documentation
@@ -65,7 +65,7 @@ pub fn init() {
             xs::xmlSecOpenSSLInit() >= 0,
             "libxmlsec1-openssl failed to initialise"
         );
-        // Pitfall 9: xmlsec writes errors to stderr; route them to `log` instead.
+        // docs/LIBRARIES.md, "libxmlsec1 prints its errors on stderr": route them to `log`.
         xmlSecErrorsSetCallback(Some(on_error));
     });
 }
@@ -118,7 +118,8 @@ pub fn last_error() -> String {
 }
 
 /// An xmlsec key built from an OpenSSL key already in memory (no PEM parsing per message:
-/// pitfall 7). The EVP_PKEY is shared by reference count, which OpenSSL makes thread-safe.
+/// docs/LIBRARIES.md, "OpenSSL 3 loads keys slowly"). The EVP_PKEY is shared by reference
+/// count, which OpenSSL makes thread-safe.
 pub struct Key(xs::xmlSecKeyPtr);
 
 impl Key {
@@ -228,7 +229,7 @@ pub enum Status {
 }
 
 /// A `xmlSecDSigCtx` restricted to same-document references and the allow-listed
-/// transforms (pitfall 5: by default libxmlsec1 fetches any Reference URI).
+/// transforms (docs/LIBRARIES.md, "libxmlsec1 fetches any Reference URI").
 ///
 /// After a sign or verify the context keeps pointers into the document it worked on
 /// (reference results, node sets), which it touches again when it is destroyed: the
@@ -287,7 +288,7 @@ impl<'d> DsigCtx<'d> {
     }
 
     /// Checks every reference digest and the signature value of `signature` (a
-    /// `ds:Signature` element); rule 13: one without the other is a bypass, and
+    /// `ds:Signature` element); docs/SECURITY.md R13: one without the other is a bypass, and
     /// libxmlsec1 reports success only when all of them match.
     pub fn verify(&mut self, signature: Elem<'d>, key: Key) -> Result<Status, String> {
         self.set_key(key);

@@ -1,4 +1,4 @@
-//! The allow-list applied to `ds:Signature` before any cryptography (DOMAIN.md rule 8).
+//! The allow-list applied to `ds:Signature` before any cryptography (docs/SECURITY.md, R8).
 //!
 //! Everything not listed is refused: exclusive C14N only (with an optional
 //! `InclusiveNamespaces PrefixList`, as WSS4J sends), RSA/ECDSA with SHA-256 or better,

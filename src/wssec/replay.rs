@@ -1,6 +1,7 @@
-//! The replay cache (DOMAIN.md rule 14): a signed message is accepted once within its
-//! validity window. Keyed on the SHA-256 of the decoded signature value; the insert is
-//! atomic; the entry lives until the message would be refused by its timestamp anyway.
+//! The replay cache (docs/SECURITY.md, R14 "Once only"): a signed message is accepted once
+//! within its validity window. Keyed on the SHA-256 of the decoded signature value; the
+//! insert is atomic; the entry lives until the message would be refused by its timestamp
+//! anyway.
 //!
 //! `memory` serves one node; a Redis URL (`SET key 1 NX PX ttl`, atomic on the server)
 //! lets every node behind a load balancer refuse the others' replays. Either way the

@@ -3,8 +3,9 @@
 //! Timestamp and the `lt:Exchange` header when present, all by `wsu:Id`, exclusive C14N,
 //! SHA-256 digests, RSA-SHA256 (or ECDSA-SHA256 for an EC key).
 //!
-//! Pitfall 1: the xmlsec template builder is SAML-shaped, so the `ds:Signature` template
-//! is written as XML inside the Security header and libxmlsec1 fills in the values.
+//! docs/LIBRARIES.md, "The xmlsec template builder is SAML-shaped": the `ds:Signature`
+//! template is written as XML inside the Security header and libxmlsec1 fills in the
+//! values.
 
 use std::path::Path;
 
@@ -27,7 +28,8 @@ use crate::xml::{escape, ns};
 
 const SHA256: &str = "http://www.w3.org/2001/04/xmlenc#sha256";
 
-/// A private key with its certificate, loaded once (pitfall 7).
+/// A private key with its certificate, loaded once (docs/LIBRARIES.md, "OpenSSL 3 loads
+/// keys slowly").
 pub struct Signer {
     key: PKey<Private>,
     cert: X509,

@@ -1,5 +1,5 @@
 //! `wsu:Timestamp` (WSS 1.1 §10): Created, then an optional Expires, in UTC, checked
-//! against the clock with a tolerated skew (DOMAIN.md rule 12), and written by the
+//! against the clock with a tolerated skew (docs/SECURITY.md, R12), and written by the
 //! gateway when it signs.
 //!
 //! WSS 1.1 §10: "the Expires element is optional"; WSS4J leaves it out when its TTL is 0.

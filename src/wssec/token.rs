@@ -1,6 +1,7 @@
 //! From `ds:KeyInfo` to the certificate whose key must have made the signature
-//! (X.509 Token Profile 1.1 §3.2; DOMAIN.md rule 10; pitfall 3: libxmlsec1 does not follow
-//! `wsse:SecurityTokenReference`, so we resolve it).
+//! (X.509 Token Profile 1.1 §3.2; docs/SECURITY.md, R10; libxmlsec1 does not follow
+//! `wsse:SecurityTokenReference`, so we resolve it: docs/LIBRARIES.md, "libxmlsec1 does not
+//! follow SecurityTokenReference").
 //!
 //! Accepted: a direct `wsse:Reference` to a `wsse:BinarySecurityToken` (X509v3) in the same
 //! Security header; a `wsse:KeyIdentifier` carrying the certificate itself (X509v3), or

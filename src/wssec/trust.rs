@@ -1,6 +1,6 @@
 //! Which certificates the gateway trusts, and which agency each one speaks for.
 //!
-//! Trust (DOMAIN.md rule 11): OpenSSL path validation against the configured CA
+//! Trust (docs/SECURITY.md, R11): OpenSSL path validation against the configured CA
 //! certificates, with agency certificates registered in `gateway.toml` added as pinned
 //! anchors (`X509_V_FLAG_PARTIAL_CHAIN`); validity dates; CRLs when configured; then our own
 //! checks: digitalSignature usage, clientAuth if an EKU is present, not a CA, RSA >= 2048 or
@@ -58,7 +58,7 @@ pub struct TrustStore {
     registered: Vec<Registered>,
     codes: Vec<AgencyCode>,
     /// Certificates that passed [`TrustStore::validate`] recently, by their exact DER
-    /// bytes: parsing (~100 µs with OpenSSL 3, pitfall 7) and path validation are skipped
+    /// bytes: parsing (~100 µs with OpenSSL 3: docs/LIBRARIES.md) and path validation are skipped
     /// for repeat callers, never the signature check. Successes only; an entry lives at
     /// most [`CACHE_TTL`], never past the certificate's notAfter, and never past this
     /// store (a reload builds a new one, so new CAs and CRLs apply at once).
@@ -410,7 +410,7 @@ fn untrusted(r: X509VerifyResult) -> WssError {
     WssError::FailedAuthentication(format!("the signing certificate is not trusted: {why}"))
 }
 
-/// DOMAIN.md rule 11, beyond what OpenSSL's path validation checks.
+/// docs/SECURITY.md R11, beyond what OpenSSL's path validation checks.
 fn check_policy(cert: &X509) -> Result<(), WssError> {
     let bad = |m: &str| Err(WssError::InvalidSecurityToken(m.to_string()));
     if super::ffi::is_ca(cert) {

@@ -1,4 +1,5 @@
-//! Inbound verification, cheap checks first and cryptography last (DOMAIN.md rules 6-13):
+//! Inbound verification, cheap checks first and cryptography last (docs/SECURITY.md, R6 to
+//! R13; the `// Rn` comments below name each rule):
 //! structure, unique IDs, the one Security header, the Timestamp, the SignedInfo
 //! allow-list, the references resolving to the actual Body and Timestamp (wrapping),
 //! the key reference and the certificate's trust, then libxmlsec1's digests and value.
@@ -83,7 +84,7 @@ pub fn verify(
     let doc = dom::parse(bytes)?;
     let ids = doc.index_ids()?;
 
-    // Rule 6: Envelope = optional Header, then exactly one Body, nothing else.
+    // R6: Envelope = optional Header, then exactly one Body, nothing else.
     let env_ns = version.envelope_ns();
     let root = doc.root().ok_or_else(|| invalid("empty message"))?;
     if !root.is(env_ns, "Envelope") {
@@ -114,7 +115,7 @@ pub fn verify(
         }
     }
 
-    // Rule 7: exactly one Security header for the gateway.
+    // R7: exactly one Security header for the gateway.
     let header = header.ok_or_else(|| invalid("a wsse:Security header is required"))?;
     let mut securities = header
         .children()
@@ -149,13 +150,13 @@ pub fn verify(
     let ts = ts.ok_or_else(|| invalid("a signed wsu:Timestamp is required"))?;
     let sig = sig.ok_or_else(|| invalid("a ds:Signature is required"))?;
 
-    // Rule 12: time, before any cryptography.
+    // R12: time, before any cryptography.
     let window = timestamp::check(ts, &cx.rules, cx.now)?;
 
-    // Rule 8: the allow-list.
+    // R8: the allow-list.
     let si = policy::check(sig, cx.allowed)?;
 
-    // Rule 9: references resolve, by registered ID, to the actual Body and Timestamp.
+    // R9: references resolve, by registered ID, to the actual Body and Timestamp.
     let mut targets = Vec::new();
     for id in &si.references {
         let e = ids
@@ -194,16 +195,16 @@ pub fn verify(
             )));
         }
     }
-    // Rule 4: exclusive C14N drops comments, so none may hide in signed content.
+    // R4: exclusive C14N drops comments, so none may hide in signed content.
     if targets.iter().any(|t| t.contains_comment()) {
         return Err(invalid("comments are not allowed inside signed elements"));
     }
 
-    // Rule 10-11: the key, from a trusted certificate.
+    // R10, R11: the key, from a trusted certificate.
     let token = token::resolve(si.key_info, security, &ids, cx.trust)?;
     let (cert, identity) = cx.trust.check(token)?;
 
-    // Rule 13: digests and signature value.
+    // R13: digests and signature value.
     let unusable = || WssError::InvalidSecurityToken("the certificate's key cannot be used".into());
     let public = cert
         .public_key()

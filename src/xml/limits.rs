@@ -1,4 +1,5 @@
-//! Bounds every parser of peer-supplied XML enforces (DOMAIN.md, receiving rule 5).
+//! Bounds every parser of peer-supplied XML enforces (docs/SECURITY.md, R5 "Everything
+//! bounded, nothing recursive").
 
 /// Structural limits for one message. Defaults suit agency payloads of up to a few MB;
 /// each is configurable under `[limits]` in `gateway.toml` (see `config::Limits`).
