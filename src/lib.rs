@@ -6,8 +6,11 @@
 //!
 //! ```text
 //! receive -> envelope -> dispatch -> verify -> authorise -> validate -> map -> headers
-//!         -> forward -> (validate, map the answer) -> sign -> audit -> respond
+//!         -> sign -> replay -> forward -> (validate, map, sign the answer) -> audit -> respond
 //! ```
+//!
+//! `docs/DESIGN.md` draws it with what each stage checks, and gives the module map and
+//! the layer rule (imports point down) the layout below follows.
 //!
 //! A stage returns `Result<_, PipelineError>`; [`fault`] turns any error into the SOAP 1.1
 //! or 1.2 fault the caller receives, and the audit record is written before any answer

@@ -1,4 +1,5 @@
-//! The request pipeline, one stage per module, run in this order:
+//! The request pipeline, one stage per module, run in this order (docs/DESIGN.md, "The
+//! pipeline", draws it with what each stage checks):
 //!
 //! ```text
 //!  receive   HTTP checks, body (gunzipped) read under the cap    (async)
@@ -10,9 +11,12 @@
 //!  map       consumer schema -> provider schema                   │
 //!  headers   header blocks: signed by the caller or allowed only  │
 //!  sign      the gateway's signature on what it forwards          ┘
+//!  replay    the verified signature into the replay cache         (async)
 //!  forward   pooled hyper client to the provider                  (async)
-//!  validate, map the answer back, sign the answer (faults too)    (blocking)
-//!  relay     a provider's fault: exchange id added to its detail  (blocking)
+//!  answer    the provider's envelope, its signature if required   ┐
+//!  relay     a provider's fault: exchange id added to its detail  │ one blocking task
+//!  validate, map the answer back, sign the answer                 ┘
+//!  fault     any error -> a fault (signed), in the request's version
 //!  audit     record committed before the answer leaves            (async, fail closed)
 //! ```
 //!
@@ -446,7 +450,8 @@ where
     answer
 }
 
-/// envelope -> dispatch -> verify -> authorise -> validate -> map -> sign, on one thread.
+/// envelope -> dispatch -> verify -> authorise -> validate -> map -> headers -> sign, on one
+/// thread.
 fn inbound(
     gw: &Gateway,
     service: &Service,
