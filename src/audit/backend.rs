@@ -10,6 +10,11 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use super::AuditError;
 
+/// How long connecting to PostgreSQL may take (libpq `connect_timeout`, unless the URL sets
+/// one). Without it a dead host would hold every exchange for minutes; with it they are
+/// refused quickly (fail closed) until the store is back.
+pub(crate) const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 pub(crate) const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
@@ -93,14 +98,13 @@ impl Conn {
                 Ok(Conn::Sqlite(c))
             }
             StoreUrl::Postgres(u) => {
-                // Without a timeout a dead host would hold every exchange for minutes; with
-                // one they are refused quickly (fail closed) until the store is back.
                 let url = if u.contains("connect_timeout=") {
                     u.clone()
                 } else {
                     format!(
-                        "{u}{}connect_timeout=5",
-                        if u.contains('?') { '&' } else { '?' }
+                        "{u}{}connect_timeout={}",
+                        if u.contains('?') { '&' } else { '?' },
+                        CONNECT_TIMEOUT.as_secs()
                     )
                 };
                 let mut c = PgConnection::establish(&url)

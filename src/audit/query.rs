@@ -628,14 +628,7 @@ mod tests {
 
     async fn pages_and_filters(store: crate::audit::testutil::TestStore) {
         use crate::audit::testutil::exchange;
-        use crate::audit::{AuditConfig, AuditLog, SealKey};
-        let log = AuditLog::open(
-            store.url(),
-            "node-1",
-            &AuditConfig::default(),
-            SealKey::generate().unwrap(),
-        )
-        .unwrap();
+        let log = store.open_log();
         let day = chrono::DateTime::parse_from_rfc3339("2026-03-10T08:00:00Z")
             .unwrap()
             .to_utc();

@@ -488,13 +488,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread")]
     async fn unreachable_store_fails_closed_then_recovers() {
         let store = TestStore::pg();
-        let log = AuditLog::open(
-            store.url(),
-            "node-1",
-            &AuditConfig::default(),
-            SealKey::generate().unwrap(),
-        )
-        .unwrap();
+        let log = store.open_log();
         log.record(exchange(1)).await.unwrap();
         // Make the store refuse writes (as an outage does), then bring it back.
         let TestStore::Pg(schema, _) = &store else {

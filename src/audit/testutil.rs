@@ -36,6 +36,13 @@ impl TestStore {
         }
     }
 
+    /// The store opened by node `node-1` with the default configuration and a new seal key.
+    pub fn open_log(&self) -> super::AuditLog {
+        let key = super::SealKey::generate().expect("seal key");
+        super::AuditLog::open(self.url(), "node-1", &super::AuditConfig::default(), key)
+            .expect("audit store opens")
+    }
+
     /// Runs raw SQL as the owner with the append-only triggers out of the way — what an
     /// attacker with the database's files or superuser rights can do.
     pub fn tamper(&self, sql: &str) {
