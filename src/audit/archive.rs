@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use super::backend::{store, with_conn, Conn};
+use super::backend::{store, Conn};
 use super::chain;
 use super::query;
 use super::row::{Record, Row, KINDS};
@@ -98,44 +98,44 @@ pub fn archive(
         let (Some(first), Some(last)) = (n.first_seq, n.last_seq) else {
             continue;
         };
-        let newer: Option<i64> = with_conn!(conn, |c| ar::table
+        let newer: Option<i64> = ar::table
             .filter(ar::node_id.eq(&n.node_id))
             .filter(ar::received_at.ge(before))
             .select(diesel::dsl::min(ar::seq))
-            .first(c))
-        .map_err(store)?;
+            .first(conn)
+            .map_err(store)?;
         let upto = newer.map_or(last, |s| s - 1);
         if upto < first {
             continue;
         }
         let (first_prev, last_hash): (String, String) = {
-            let a: String = with_conn!(conn, |c| ar::table
+            let a: String = ar::table
                 .filter(ar::node_id.eq(&n.node_id))
                 .filter(ar::seq.eq(first))
                 .select(ar::prev_hash)
-                .first(c))
-            .map_err(store)?;
-            let b: String = with_conn!(conn, |c| ar::table
+                .first(conn)
+                .map_err(store)?;
+            let b: String = ar::table
                 .filter(ar::node_id.eq(&n.node_id))
                 .filter(ar::seq.eq(upto))
                 .select(ar::hash)
-                .first(c))
-            .map_err(store)?;
+                .first(conn)
+                .map_err(store)?;
             (a, b)
         };
         // A seal exactly at the cut, so the archive ends on a signed head.
-        let sealed: i64 = with_conn!(conn, |c| audit_seals::table
+        let sealed: i64 = audit_seals::table
             .filter(audit_seals::node_id.eq(&n.node_id))
             .filter(audit_seals::seq.eq(upto))
             .count()
-            .get_result(c))
-        .map_err(store)?;
+            .get_result(conn)
+            .map_err(store)?;
         if sealed == 0 {
             let s = key.seal(&n.node_id, upto, &last_hash, now, "archive")?;
-            with_conn!(conn, |c| diesel::insert_into(audit_seals::table)
+            diesel::insert_into(audit_seals::table)
                 .values(&s)
-                .execute(c))
-            .map_err(store)?;
+                .execute(conn)
+                .map_err(store)?;
         }
         cuts.push(Cut {
             node_id: n.node_id.clone(),
@@ -174,34 +174,38 @@ pub fn archive(
         minus.extend(super::daily::removed(conn, &cut.node_id, cut.last_seq)?);
     }
     // The archive row first: the delete triggers allow only what an archive covers.
-    with_conn!(conn, |c| c.transaction(|c| {
-        diesel::insert_into(audit_archives::table)
-            .values(&rows)
-            .execute(c)?;
+    conn.transaction(|conn| {
+        // One row per statement: diesel's common dialect has no multi-row INSERT (SQLite
+        // lacks the DEFAULT keyword it needs); there is one row per node.
+        for row in &rows {
+            diesel::insert_into(audit_archives::table)
+                .values(row)
+                .execute(conn)?;
+        }
         for cut in &cuts {
             diesel::delete(
                 audit_messages::table
                     .filter(audit_messages::node_id.eq(&cut.node_id))
                     .filter(audit_messages::seq.le(cut.last_seq)),
             )
-            .execute(c)?;
+            .execute(conn)?;
             diesel::delete(
                 ar::table
                     .filter(ar::node_id.eq(&cut.node_id))
                     .filter(ar::seq.le(cut.last_seq)),
             )
-            .execute(c)?;
+            .execute(conn)?;
             diesel::delete(
                 audit_seals::table
                     .filter(audit_seals::node_id.eq(&cut.node_id))
                     .filter(audit_seals::seq.le(cut.last_seq)),
             )
-            .execute(c)?;
+            .execute(conn)?;
         }
-        super::daily::add!(c, &minus)?;
-        diesel::delete(audit_daily::table.filter(audit_daily::n.le(0))).execute(c)?;
+        super::daily::add(conn, &minus)?;
+        diesel::delete(audit_daily::table.filter(audit_daily::n.le(0))).execute(conn)?;
         Ok::<_, diesel::result::Error>(())
-    }))
+    })
     .map_err(|e| {
         AuditError::Store(format!(
             "the archive {file_name} was written but the records could not be removed \
@@ -240,15 +244,15 @@ fn write_file(
     for cut in cuts {
         let mut after = cut.first_seq - 1;
         while after < cut.last_seq {
-            let rows: Vec<Row> = with_conn!(conn, |c| ar::table
+            let rows: Vec<Row> = ar::table
                 .filter(ar::node_id.eq(&cut.node_id))
                 .filter(ar::seq.gt(after))
                 .filter(ar::seq.le(cut.last_seq))
                 .order(ar::seq.asc())
                 .limit(2000)
                 .select(Row::as_select())
-                .load(c))
-            .map_err(store)?;
+                .load(conn)
+                .map_err(store)?;
             let Some(last) = rows.last() else { break };
             after = last.seq;
             for rec in query::with_bodies(conn, rows)? {
@@ -264,13 +268,13 @@ fn write_file(
                 body.extend_from_slice(format!("{line}\n").as_bytes());
             }
         }
-        let seals: Vec<Seal> = with_conn!(conn, |c| audit_seals::table
+        let seals: Vec<Seal> = audit_seals::table
             .filter(audit_seals::node_id.eq(&cut.node_id))
             .filter(audit_seals::seq.le(cut.last_seq))
             .order(audit_seals::seq.asc())
             .select(Seal::as_select())
-            .load(c))
-        .map_err(store)?;
+            .load(conn)
+            .map_err(store)?;
         for s in seals {
             body.extend_from_slice(format!("{}\n", json!({ "seal": s })).as_bytes());
         }
@@ -527,7 +531,7 @@ mod tests {
             .unwrap_err()
             .contains("signature"));
         // Archived rows cannot come back in as updates; deleting live ones is refused.
-        let e = with_conn!(&mut conn, |c| diesel::delete(ar::table).execute(c)).unwrap_err();
+        let e = diesel::delete(ar::table).execute(&mut conn).unwrap_err();
         assert!(e.to_string().contains("archived"), "{e}");
     }
 

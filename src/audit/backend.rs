@@ -1,7 +1,11 @@
-//! The two stores behind one enum: SQLite (embedded default, WAL) and PostgreSQL.
+//! The two stores behind one connection type: SQLite (embedded default, WAL) and
+//! PostgreSQL, joined by `#[derive(diesel::MultiConnection)]`.
 //!
-//! Queries are written once and type-checked for each backend through [`with_conn!`];
-//! migrations are per backend (dialects differ) and embedded in the binary.
+//! Queries are written once against [`Conn`] (diesel renders them in the dialect of the
+//! connection they run on). What the common dialect lacks is written per backend by
+//! matching on the variant: the per-day upsert (`ON CONFLICT` is not in it), PostgreSQL's
+//! binary COPY and partitions, SQL text with placeholders (`?` / `$1`), session settings.
+//! Migrations are per backend (dialects differ) and embedded in the binary.
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -54,21 +58,15 @@ impl StoreUrl {
     }
 }
 
+/// A connection to either store. Open it with [`Conn::connect`], never with diesel's
+/// `Connection::establish`: the derived `establish` tries each backend in turn with the
+/// same URL and, when all fail, reports "Invalid connection url for multiconnection"
+/// instead of the server's reason; it also skips the session settings below.
+#[derive(diesel::MultiConnection)]
 pub enum Conn {
     Sqlite(SqliteConnection),
     Pg(PgConnection),
 }
-
-/// Runs `$body` with `$c` bound to the backend's concrete connection.
-macro_rules! with_conn {
-    ($conn:expr, |$c:ident| $body:expr) => {
-        match $conn {
-            $crate::audit::backend::Conn::Sqlite($c) => $body,
-            $crate::audit::backend::Conn::Pg($c) => $body,
-        }
-    };
-}
-pub(crate) use with_conn;
 
 impl Conn {
     /// Connects; does not migrate.
@@ -115,17 +113,20 @@ impl Conn {
         }
     }
 
+    /// The embedded migrations of this connection's backend.
+    fn migrations(&self) -> EmbeddedMigrations {
+        match self {
+            Conn::Sqlite(_) => SQLITE_MIGRATIONS,
+            Conn::Pg(_) => POSTGRES_MIGRATIONS,
+        }
+    }
+
     /// Applies pending migrations; returns the names of those applied.
     pub fn migrate(&mut self) -> Result<Vec<String>, AuditError> {
-        let applied = match self {
-            Conn::Sqlite(c) => c
-                .run_pending_migrations(SQLITE_MIGRATIONS)
-                .map(|v| v.iter().map(|m| m.to_string()).collect::<Vec<_>>()),
-            Conn::Pg(c) => c
-                .run_pending_migrations(POSTGRES_MIGRATIONS)
-                .map(|v| v.iter().map(|m| m.to_string()).collect::<Vec<_>>()),
-        };
-        applied.map_err(|e| AuditError::Store(format!("migration failed: {e}")))
+        let migrations = self.migrations();
+        self.run_pending_migrations(migrations)
+            .map(|v| v.iter().map(|m| m.to_string()).collect())
+            .map_err(|e| AuditError::Store(format!("migration failed: {e}")))
     }
 
     /// Migrates unless every embedded migration is already applied. Checking first lets the
@@ -137,25 +138,18 @@ impl Conn {
             #[diesel(sql_type = diesel::sql_types::Text)]
             version: String,
         }
-        let q = "SELECT version FROM __diesel_schema_migrations";
-        let (applied, wanted) = match self {
-            Conn::Sqlite(c) => (
-                diesel::sql_query(q).load::<V>(c).ok(),
-                MigrationSource::<diesel::sqlite::Sqlite>::migrations(&SQLITE_MIGRATIONS)
-                    .map(|v| v.iter().map(|m| m.name().version().to_string()).collect()),
-            ),
-            Conn::Pg(c) => (
-                diesel::sql_query(q).load::<V>(c).ok(),
-                MigrationSource::<diesel::pg::Pg>::migrations(&POSTGRES_MIGRATIONS)
-                    .map(|v| v.iter().map(|m| m.name().version().to_string()).collect()),
-            ),
-        };
-        let wanted: Vec<String> = wanted.map_err(|e| AuditError::Store(e.to_string()))?;
-        let applied: Vec<String> = applied
-            .unwrap_or_default()
-            .into_iter()
-            .map(|v| v.version)
+        let wanted: Vec<String> = MigrationSource::<MultiBackend>::migrations(&self.migrations())
+            .map_err(|e| AuditError::Store(e.to_string()))?
+            .iter()
+            .map(|m| m.name().version().to_string())
             .collect();
+        let applied: Vec<String> =
+            diesel::sql_query("SELECT version FROM __diesel_schema_migrations")
+                .load::<V>(self)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|v| v.version)
+                .collect();
         if wanted.iter().all(|w| applied.contains(w)) {
             return Ok(());
         }
@@ -211,5 +205,21 @@ mod tests {
             StoreUrl::parse("postgres://u:secret@h/db").redacted(),
             "postgres://u@h/db"
         );
+    }
+
+    /// Why the store opens with `Conn::connect` (and the reader's pool with its own
+    /// manager): the derived `establish` hides why a connection failed.
+    #[test]
+    fn connect_keeps_the_reason_establish_loses() {
+        let url = "postgres://postgres@127.0.0.1:1/test";
+        let derived = <Conn as diesel::Connection>::establish(url).err().unwrap();
+        assert!(
+            derived
+                .to_string()
+                .contains("Invalid connection url for multiconnection"),
+            "{derived}"
+        );
+        let ours = Conn::connect(&StoreUrl::parse(url)).err().unwrap();
+        assert!(ours.to_string().contains("127.0.0.1"), "{ours}");
     }
 }

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use diesel::prelude::*;
 
-use super::backend::{store, with_conn, Conn};
+use super::backend::{store, Conn};
 use super::row::Row;
 use super::schema::audit_daily;
 use super::AuditError;
@@ -82,11 +82,11 @@ pub fn removed(conn: &mut Conn, node: &str, last_seq: i64) -> Result<Vec<Daily>,
         "WHERE node_id = ? AND seq <= ?"
     };
     let sql = grouped(conn.is_postgres(), cond, "-");
-    with_conn!(conn, |c| diesel::sql_query(sql)
+    diesel::sql_query(sql)
         .bind::<Text, _>(node)
         .bind::<BigInt, _>(last_seq)
-        .load(c))
-    .map_err(store)
+        .load(conn)
+        .map_err(store)
 }
 
 /// Recomputes every count from the records (for stores filled other than by the writer,
@@ -97,39 +97,42 @@ pub fn rebuild(conn: &mut Conn) -> Result<(), AuditError> {
         "DELETE FROM audit_daily; INSERT INTO audit_daily {};",
         grouped(conn.is_postgres(), "", "")
     );
-    with_conn!(conn, |c| c.batch_execute(&sql)).map_err(store)
+    conn.batch_execute(&sql).map_err(store)
 }
 
-/// Adds `$rows` (`&[Daily]`, one per key) to the stored counts on connection `$c` (either
-/// backend; a macro because the upsert's trait bounds differ per connection type). One
-/// statement per key (diesel has no multi-row upsert on SQLite); a batch has few keys.
-macro_rules! add {
-    ($c:expr, $rows:expr) => {{
-        use diesel::upsert::excluded;
-        use $crate::audit::schema::audit_daily as d;
-        let rows: &[$crate::audit::daily::Daily] = $rows;
-        let mut r: diesel::QueryResult<usize> = Ok(0);
-        for row in rows {
-            r = diesel::insert_into(d::table)
-                .values(row)
-                .on_conflict((
-                    d::day,
-                    d::node_id,
-                    d::consumer,
-                    d::provider,
-                    d::service,
-                    d::operation,
-                    d::outcome,
-                    d::fault_code,
-                ))
-                .do_update()
-                .set(d::n.eq(d::n + excluded(d::n)))
-                .execute($c);
-            if r.is_err() {
-                break;
+/// Adds `rows` (one per key) to the stored counts. One statement per key (diesel has no
+/// multi-row upsert on SQLite); a batch has few keys.
+pub fn add(conn: &mut Conn, rows: &[Daily]) -> diesel::QueryResult<()> {
+    // Written per connection type: `ON CONFLICT` is not in the dialect common to both
+    // (diesel's MultiBackend has `DoesNotSupportOnConflictClause`; the same statement on
+    // `Conn` fails to compile, "`DoesNotSupportOnConflictClause: PgLikeOnConflictClause` is
+    // not satisfied"), though each backend has it.
+    macro_rules! upsert {
+        ($c:expr) => {{
+            use super::schema::audit_daily as d;
+            use diesel::upsert::excluded;
+            for row in rows {
+                diesel::insert_into(d::table)
+                    .values(row)
+                    .on_conflict((
+                        d::day,
+                        d::node_id,
+                        d::consumer,
+                        d::provider,
+                        d::service,
+                        d::operation,
+                        d::outcome,
+                        d::fault_code,
+                    ))
+                    .do_update()
+                    .set(d::n.eq(d::n + excluded(d::n)))
+                    .execute($c)?;
             }
-        }
-        r
-    }};
+        }};
+    }
+    match conn {
+        Conn::Sqlite(c) => upsert!(c),
+        Conn::Pg(c) => upsert!(c),
+    }
+    Ok(())
 }
-pub(crate) use add;

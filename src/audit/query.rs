@@ -8,7 +8,7 @@ use base64::Engine as _;
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use diesel::prelude::*;
 
-use super::backend::{store, with_conn, Conn};
+use super::backend::{store, Conn, MultiBackend};
 use super::row::{MessageRow, Record, Row, Summary, KINDS};
 use super::schema::audit_messages as am;
 use super::schema::audit_records as ar;
@@ -178,52 +178,51 @@ impl Cursor {
     }
 }
 
-/// Applies a [`Filter`] to a boxed `audit_records` query (works for either backend).
-macro_rules! filtered {
-    ($q:expr, $f:expr) => {{
-        let f: &Filter = $f;
-        let mut q = $q;
-        if let Some(t) = f.from {
-            q = q.filter(ar::received_at.ge(t));
-        }
-        if let Some(t) = f.to {
-            q = q.filter(ar::received_at.lt(t));
-        }
-        if let Some(v) = &f.consumer {
-            q = q.filter(ar::consumer.eq(v.clone()));
-        }
-        if let Some(v) = &f.provider {
-            q = q.filter(ar::provider.eq(v.clone()));
-        }
-        if let Some(v) = &f.agency {
-            q = q.filter(ar::consumer.eq(v.clone()).or(ar::provider.eq(v.clone())));
-        }
-        if let Some(v) = &f.service {
-            q = q.filter(ar::service.eq(v.clone()));
-        }
-        if let Some(v) = &f.operation {
-            q = q.filter(ar::operation.eq(v.clone()));
-        }
-        if let Some(v) = &f.outcome {
-            q = q.filter(ar::outcome.eq(v.clone()));
-        }
-        if let Some(v) = &f.fault {
-            q = q.filter(ar::fault_code.eq(v.clone()));
-        }
-        if let Some(v) = &f.node {
-            q = q.filter(ar::node_id.eq(v.clone()));
-        }
-        if let Some(v) = &f.text {
-            let pat = format!("%{}%", like_escape(v));
-            q = q.filter(
-                ar::id
-                    .like(pat.clone())
-                    .escape('\\')
-                    .or(ar::consumer_cert.like(pat).escape('\\')),
-            );
-        }
-        q
-    }};
+/// Applies a [`Filter`] to a boxed `audit_records` query.
+fn filtered<'a>(
+    mut q: ar::BoxedQuery<'a, MultiBackend>,
+    f: &Filter,
+) -> ar::BoxedQuery<'a, MultiBackend> {
+    if let Some(t) = f.from {
+        q = q.filter(ar::received_at.ge(t));
+    }
+    if let Some(t) = f.to {
+        q = q.filter(ar::received_at.lt(t));
+    }
+    if let Some(v) = &f.consumer {
+        q = q.filter(ar::consumer.eq(v.clone()));
+    }
+    if let Some(v) = &f.provider {
+        q = q.filter(ar::provider.eq(v.clone()));
+    }
+    if let Some(v) = &f.agency {
+        q = q.filter(ar::consumer.eq(v.clone()).or(ar::provider.eq(v.clone())));
+    }
+    if let Some(v) = &f.service {
+        q = q.filter(ar::service.eq(v.clone()));
+    }
+    if let Some(v) = &f.operation {
+        q = q.filter(ar::operation.eq(v.clone()));
+    }
+    if let Some(v) = &f.outcome {
+        q = q.filter(ar::outcome.eq(v.clone()));
+    }
+    if let Some(v) = &f.fault {
+        q = q.filter(ar::fault_code.eq(v.clone()));
+    }
+    if let Some(v) = &f.node {
+        q = q.filter(ar::node_id.eq(v.clone()));
+    }
+    if let Some(v) = &f.text {
+        let pat = format!("%{}%", like_escape(v));
+        q = q.filter(
+            ar::id
+                .like(pat.clone())
+                .escape('\\')
+                .or(ar::consumer_cert.like(pat).escape('\\')),
+        );
+    }
+    q
 }
 
 /// `%`, `_` and `\` taken literally in a LIKE pattern.
@@ -246,8 +245,8 @@ pub fn page(
     limit: usize,
 ) -> Result<(Vec<Summary>, Option<Cursor>), AuditError> {
     let limit = limit.clamp(1, 10_000);
-    let mut rows: Vec<Summary> = with_conn!(conn, |c| {
-        let mut q = filtered!(ar::table.into_boxed(), f);
+    let mut rows: Vec<Summary> = {
+        let mut q = filtered(ar::table.into_boxed(), f);
         if let Some(cur) = after {
             q = q.filter(
                 ar::received_at.lt(cur.received_at).or(ar::received_at
@@ -258,8 +257,8 @@ pub fn page(
         q.order((ar::received_at.desc(), ar::id.desc()))
             .limit(limit as i64 + 1)
             .select(Summary::as_select())
-            .load(c)
-    })
+            .load(conn)
+    }
     .map_err(store)?;
     let next = if rows.len() > limit {
         rows.truncate(limit);
@@ -281,8 +280,8 @@ pub fn rows_after(
     after: Option<&Cursor>,
     batch: usize,
 ) -> Result<Vec<Record>, AuditError> {
-    let rows = with_conn!(conn, |c| {
-        let mut q = filtered!(ar::table.into_boxed(), f);
+    let rows = {
+        let mut q = filtered(ar::table.into_boxed(), f);
         if let Some(cur) = after {
             q = q.filter(
                 ar::received_at.gt(cur.received_at).or(ar::received_at
@@ -293,8 +292,8 @@ pub fn rows_after(
         q.order((ar::received_at.asc(), ar::id.asc()))
             .limit(batch as i64)
             .select(Row::as_select())
-            .load(c)
-    })
+            .load(conn)
+    }
     .map_err(store)?;
     with_bodies(conn, rows)
 }
@@ -309,12 +308,12 @@ pub fn with_bodies(conn: &mut Conn, rows: Vec<Row>) -> Result<Vec<Record>, Audit
     let mut bodies: std::collections::HashMap<(String, i64), Vec<MessageRow>> = Default::default();
     for (node, seqs) in by_node {
         for chunk in seqs.chunks(1000) {
-            let found: Vec<MessageRow> = with_conn!(conn, |c| am::table
+            let found: Vec<MessageRow> = am::table
                 .filter(am::node_id.eq(node))
                 .filter(am::seq.eq_any(chunk))
                 .select(MessageRow::as_select())
-                .load(c))
-            .map_err(store)?;
+                .load(conn)
+                .map_err(store)?;
             for m in found {
                 bodies
                     .entry((m.node_id.clone(), m.seq))
@@ -343,12 +342,12 @@ pub fn with_bodies(conn: &mut Conn, rows: Vec<Row>) -> Result<Vec<Record>, Audit
 
 /// The records with exchange id `id` (one, unless a tampered store duplicated it).
 pub fn by_id(conn: &mut Conn, id: &str) -> Result<Vec<Record>, AuditError> {
-    let rows = with_conn!(conn, |c| ar::table
+    let rows = ar::table
         .filter(ar::id.eq(id))
         .order((ar::node_id.asc(), ar::seq.asc()))
         .select(Row::as_select())
-        .load(c))
-    .map_err(store)?;
+        .load(conn)
+        .map_err(store)?;
     with_bodies(conn, rows)
 }
 
@@ -369,10 +368,10 @@ pub fn count(conn: &mut Conn, f: &Filter) -> Result<i64, AuditError> {
         let rows: Vec<N> = q.load(conn, sql)?;
         return Ok(rows.first().map_or(0, |r| r.n));
     }
-    with_conn!(conn, |c| filtered!(ar::table.into_boxed(), f)
+    filtered(ar::table.into_boxed(), f)
         .count()
-        .get_result(c))
-    .map_err(store)
+        .get_result(conn)
+        .map_err(store)
 }
 
 /// Exchanges per day and consumer agency (for the auditor's chart).
@@ -475,20 +474,17 @@ impl Sql {
 
     fn load<T>(self, conn: &mut Conn, sql: String) -> Result<Vec<T>, AuditError>
     where
-        T: QueryableByName<diesel::pg::Pg> + QueryableByName<diesel::sqlite::Sqlite> + 'static,
+        T: QueryableByName<MultiBackend> + 'static,
     {
         use diesel::sql_types::{Text, Timestamp};
-        with_conn!(conn, |c| {
-            let mut q = diesel::sql_query(sql.clone()).into_boxed();
-            for b in &self.binds {
-                q = match b {
-                    Bind::T(s) => q.bind::<Text, _>(s.clone()),
-                    Bind::Ts(t) => q.bind::<Timestamp, _>(*t),
-                };
-            }
-            q.load(c)
-        })
-        .map_err(store)
+        let mut q = diesel::sql_query(sql).into_boxed();
+        for b in &self.binds {
+            q = match b {
+                Bind::T(s) => q.bind::<Text, _>(s.clone()),
+                Bind::Ts(t) => q.bind::<Timestamp, _>(*t),
+            };
+        }
+        q.load(conn).map_err(store)
     }
 }
 
@@ -567,21 +563,21 @@ pub struct SealStatus {
 pub fn chain_status(conn: &mut Conn, rec: &Record) -> Result<ChainStatus, AuditError> {
     use super::schema::audit_seals as s;
     let r = &rec.row;
-    let prev: Option<String> = with_conn!(conn, |c| ar::table
+    let prev: Option<String> = ar::table
         .filter(ar::node_id.eq(&r.node_id))
         .filter(ar::seq.eq(r.seq - 1))
         .select(ar::hash)
-        .first(c)
-        .optional())
-    .map_err(store)?;
-    let seal: Option<super::seal::Seal> = with_conn!(conn, |c| s::table
+        .first(conn)
+        .optional()
+        .map_err(store)?;
+    let seal: Option<super::seal::Seal> = s::table
         .filter(s::node_id.eq(&r.node_id))
         .filter(s::seq.ge(r.seq))
         .order(s::seq.asc())
         .select(super::seal::Seal::as_select())
-        .first(c)
-        .optional())
-    .map_err(store)?;
+        .first(conn)
+        .optional()
+        .map_err(store)?;
     Ok(ChainStatus {
         hash_matches: super::chain::is_intact(rec),
         link_matches: prev.map(|p| p == r.prev_hash),

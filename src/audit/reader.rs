@@ -3,11 +3,10 @@
 
 use std::sync::Arc;
 
-use diesel::connection::SimpleConnection;
-use diesel::r2d2::{ManageConnection, NopErrorHandler, Pool, PooledConnection};
+use diesel::r2d2::{ManageConnection, NopErrorHandler, Pool, PooledConnection, R2D2Connection};
 use tokio::sync::Semaphore;
 
-use super::backend::{store, with_conn, Conn, StoreUrl, CONNECT_TIMEOUT};
+use super::backend::{store, Conn, StoreUrl, CONNECT_TIMEOUT};
 use super::AuditError;
 
 /// The auditor's read connections, made when first needed.
@@ -92,7 +91,12 @@ fn existing(url: &StoreUrl) -> Result<(), AuditError> {
 }
 
 /// Connects through [`Conn::connect`]: the backend the URL names, with its session
-/// settings (SQLite pragmas, PostgreSQL connect timeout and time zone).
+/// settings (SQLite pragmas, PostgreSQL connect timeout and time zone). Not diesel's
+/// `ConnectionManager<Conn>`: that one connects with `Conn::establish`, which for a
+/// `MultiConnection` tries each backend with the URL in turn and, when all fail, loses the
+/// server's reason ("Invalid connection url for multiconnection"); and it would take the
+/// session settings as a customizer, while the writer and the CLI, which use no pool, need
+/// them too.
 #[derive(Debug)]
 struct Manager(StoreUrl);
 
@@ -106,11 +110,11 @@ impl ManageConnection for Manager {
     }
 
     fn is_valid(&self, conn: &mut Conn) -> Result<(), AuditError> {
-        with_conn!(conn, |c| c.batch_execute("SELECT 1")).map_err(store)
+        conn.ping().map_err(store)
     }
 
-    fn has_broken(&self, _: &mut Conn) -> bool {
-        std::thread::panicking()
+    fn has_broken(&self, conn: &mut Conn) -> bool {
+        std::thread::panicking() || conn.is_broken()
     }
 }
 

@@ -17,7 +17,7 @@ use chrono::Datelike;
 use diesel::prelude::*;
 use tokio::sync::oneshot;
 
-use super::backend::{store, with_conn, Conn, StoreUrl};
+use super::backend::{store, Conn, StoreUrl};
 use super::chain;
 use super::daily;
 use super::row::{Record, Row};
@@ -293,38 +293,39 @@ impl Writer {
         let messages: Vec<_> = recs.iter().flat_map(Record::message_rows).collect();
         let rows: Vec<&Row> = recs.iter().map(|r| &r.row).collect();
         let daily = daily::of(rows.iter().copied());
-        match conn {
-            // COPY streams the rows in PostgreSQL's binary format: no SQL text of thousands
-            // of parameters to parse and plan per batch, which was most of the server's work.
-            Conn::Pg(c) => c.transaction(|c| {
-                diesel::copy_from(audit_records::table)
-                    .from_insertable(rows)
-                    .execute(c)?;
-                if !messages.is_empty() {
-                    diesel::copy_from(audit_messages::table)
-                        .from_insertable(messages)
+        conn.transaction(|conn| {
+            match conn {
+                // COPY streams the rows in PostgreSQL's binary format: no SQL text of
+                // thousands of parameters to parse and plan per batch, which was most of the
+                // server's work.
+                Conn::Pg(c) => {
+                    diesel::copy_from(audit_records::table)
+                        .from_insertable(rows)
                         .execute(c)?;
+                    if !messages.is_empty() {
+                        diesel::copy_from(audit_messages::table)
+                            .from_insertable(messages)
+                            .execute(c)?;
+                    }
                 }
-                daily::add!(c, &daily)?;
-                Ok::<_, diesel::result::Error>(())
-            }),
-            // One prepared statement per table, reused for every row: SQLite runs it without
-            // the parsing a multi-row statement (different for each batch size) would need.
-            Conn::Sqlite(c) => c.transaction(|c| {
-                for r in &rows {
-                    diesel::insert_into(audit_records::table)
-                        .values(*r)
-                        .execute(c)?;
+                // One prepared statement per table, reused for every row: SQLite runs it
+                // without the parsing a multi-row statement (different for each batch size)
+                // would need.
+                Conn::Sqlite(c) => {
+                    for r in &rows {
+                        diesel::insert_into(audit_records::table)
+                            .values(*r)
+                            .execute(c)?;
+                    }
+                    for m in &messages {
+                        diesel::insert_into(audit_messages::table)
+                            .values(m)
+                            .execute(c)?;
+                    }
                 }
-                for m in &messages {
-                    diesel::insert_into(audit_messages::table)
-                        .values(m)
-                        .execute(c)?;
-                }
-                daily::add!(c, &daily)?;
-                Ok::<_, diesel::result::Error>(())
-            }),
-        }
+            }
+            daily::add(conn, &daily)
+        })
         .map_err(store)
     }
 
@@ -357,10 +358,10 @@ impl Writer {
             reason,
         )?;
         let conn = self.conn.as_mut().expect("attached");
-        let written = with_conn!(conn, |c| diesel::insert_into(audit_seals::table)
+        let written = diesel::insert_into(audit_seals::table)
             .values(&seal)
-            .execute(c))
-        .map_err(store);
+            .execute(conn)
+            .map_err(store);
         match written {
             Ok(_) => {
                 self.since_seal = 0;
@@ -379,25 +380,25 @@ impl Writer {
 
 /// The newest record of `node_id` (or the end of its last archive), and its newest seal.
 fn read_head(conn: &mut Conn, node_id: &str) -> Result<Head, AuditError> {
-    let last: Option<(i64, String)> = with_conn!(conn, |c| audit_records::table
+    let last: Option<(i64, String)> = audit_records::table
         .filter(audit_records::node_id.eq(node_id))
         .order(audit_records::seq.desc())
         .select((audit_records::seq, audit_records::hash))
-        .first(c)
-        .optional())
-    .map_err(store)?;
-    let archived: Option<(i64, String)> = with_conn!(conn, |c| audit_archives::table
+        .first(conn)
+        .optional()
+        .map_err(store)?;
+    let archived: Option<(i64, String)> = audit_archives::table
         .filter(audit_archives::node_id.eq(node_id))
         .order(audit_archives::last_seq.desc())
         .select((audit_archives::last_seq, audit_archives::last_hash))
-        .first(c)
-        .optional())
-    .map_err(store)?;
-    let sealed: Option<i64> = with_conn!(conn, |c| audit_seals::table
+        .first(conn)
+        .optional()
+        .map_err(store)?;
+    let sealed: Option<i64> = audit_seals::table
         .filter(audit_seals::node_id.eq(node_id))
         .select(diesel::dsl::max(audit_seals::seq))
-        .first(c))
-    .map_err(store)?;
+        .first(conn)
+        .map_err(store)?;
     let (seq, hash) = match (last, archived) {
         (Some(l), Some(a)) if a.0 > l.0 => a,
         (Some(l), _) => l,

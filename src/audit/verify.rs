@@ -19,7 +19,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::backend::{store, with_conn, Conn};
+use super::backend::{store, Conn};
 use super::chain;
 use super::query;
 use super::row::{Record, Row};
@@ -113,13 +113,16 @@ const BATCH: usize = 2000;
 
 /// Verifies every node's chain in the store.
 pub fn verify(conn: &mut Conn, opts: &Options) -> Result<Report, AuditError> {
-    let mut nodes: Vec<String> =
-        with_conn!(conn, |c| ar::table.select(ar::node_id).distinct().load(c)).map_err(store)?;
-    let sealed: Vec<String> = with_conn!(conn, |c| audit_seals::table
+    let mut nodes: Vec<String> = ar::table
+        .select(ar::node_id)
+        .distinct()
+        .load(conn)
+        .map_err(store)?;
+    let sealed: Vec<String> = audit_seals::table
         .select(audit_seals::node_id)
         .distinct()
-        .load(c))
-    .map_err(store)?;
+        .load(conn)
+        .map_err(store)?;
     for n in sealed {
         if !nodes.contains(&n) {
             nodes.push(n);
@@ -152,12 +155,12 @@ fn verify_node(
         node_id: node.to_string(),
         ..Default::default()
     };
-    let seals: Vec<Seal> = with_conn!(conn, |c| audit_seals::table
+    let seals: Vec<Seal> = audit_seals::table
         .filter(audit_seals::node_id.eq(node))
         .order(audit_seals::seq.asc())
         .select(Seal::as_select())
-        .load(c))
-    .map_err(store)?;
+        .load(conn)
+        .map_err(store)?;
     nr.seals = seals.len();
     let brk = |kind, seq, id: Option<&str>, detail: String| Break {
         node_id: node.to_string(),
@@ -179,13 +182,13 @@ fn verify_node(
     // Where the live chain starts: genesis, or the end of the last archive.
     let archived: Option<(i64, String)> = match opts.archived_heads.get(node) {
         Some(h) => Some(h.clone()),
-        None => with_conn!(conn, |c| audit_archives::table
+        None => audit_archives::table
             .filter(audit_archives::node_id.eq(node))
             .order(audit_archives::last_seq.desc())
             .select((audit_archives::last_seq, audit_archives::last_hash))
-            .first(c)
-            .optional())
-        .map_err(store)?,
+            .first(conn)
+            .optional()
+            .map_err(store)?,
     };
     let (mut prev_seq, mut prev_hash) = archived.unwrap_or((0, chain::GENESIS.to_string()));
     let mut seal_at: BTreeMap<i64, &Seal> = seals.iter().map(|s| (s.seq, s)).collect();
@@ -196,14 +199,14 @@ fn verify_node(
     let mut pending: Vec<Record> = Vec::new();
     loop {
         if pending.len() < 2 {
-            let rows: Vec<Row> = with_conn!(conn, |c| ar::table
+            let rows: Vec<Row> = ar::table
                 .filter(ar::node_id.eq(node))
                 .filter(ar::seq.gt(after))
                 .order(ar::seq.asc())
                 .limit(BATCH as i64)
                 .select(Row::as_select())
-                .load(c))
-            .map_err(store)?;
+                .load(conn)
+                .map_err(store)?;
             if let Some(last) = rows.last() {
                 after = last.seq;
             }
@@ -307,13 +310,13 @@ fn classify_link(
     prev_hash: &str,
     r: &Row,
 ) -> Result<(BreakKind, String), AuditError> {
-    let target: Option<(i64, String)> = with_conn!(conn, |c| ar::table
+    let target: Option<(i64, String)> = ar::table
         .filter(ar::node_id.eq(node))
         .filter(ar::hash.eq(&r.prev_hash))
         .select((ar::seq, ar::id))
-        .first(c)
-        .optional())
-    .map_err(store)?;
+        .first(conn)
+        .optional()
+        .map_err(store)?;
     Ok(match target {
         Some((j, id)) if j > r.seq => (
             BreakKind::Reordered,
