@@ -140,7 +140,7 @@ fn bench(c: &mut Criterion, s: &Setup) {
             });
             let env = parse(&signer.sign(&req, &Default::default(), ttl()).unwrap());
             g.bench_with_input(BenchmarkId::new("verify", label), &env, |b, env| {
-                b.iter(|| s.engine.verify(&policy, black_box(env), None).unwrap())
+                b.iter(|| s.engine.verify(&policy, black_box(env)).unwrap())
             });
         }
         g.finish();
@@ -196,7 +196,7 @@ fn ratios(s: &Setup) {
             let (verify, raw_v) = side_by_side(
                 t,
                 || {
-                    s.engine.verify(&policy, &env, None).unwrap();
+                    s.engine.verify(&policy, &env).unwrap();
                 },
                 || {
                     raw_verify(&public, &signed_info, &sig);

@@ -35,7 +35,7 @@ fn a_template_signed_message_verifies() {
     let f = Fixture::new("");
     let signed = Tpl::default().sign(&f.signer(CONSUMER));
     let v = verify(&f.engine(), &signed).unwrap_or_else(|e| panic!("{e:?}\n{}", s(&signed)));
-    assert_eq!(v.consumer.as_str(), CONSUMER);
+    assert_eq!(v.consumer().as_str(), CONSUMER);
 }
 
 #[test]
@@ -512,12 +512,9 @@ async fn replay_on_the_same_engine() {
     let engine = f.engine();
     let signed = signed_request(&f, CONSUMER);
     let first = verify(&engine, &signed).unwrap();
-    engine
-        .check_replay(first.replay.as_ref().unwrap())
-        .await
-        .unwrap();
+    engine.check_replay(first.replay()).await.unwrap();
     let second = verify(&engine, &signed).unwrap();
-    let r = engine.check_replay(second.replay.as_ref().unwrap()).await;
+    let r = engine.check_replay(second.replay()).await;
     assert!(matches!(r, Err(WssError::Replay(_))), "{r:?}");
 }
 
@@ -529,19 +526,13 @@ async fn replay_across_two_nodes_through_redis() {
     let node_b = f.engine();
     let signed = signed_request(&f, CONSUMER);
     let on_a = verify(&node_a, &signed).unwrap();
-    node_a
-        .check_replay(on_a.replay.as_ref().unwrap())
-        .await
-        .unwrap();
+    node_a.check_replay(on_a.replay()).await.unwrap();
     let on_b = verify(&node_b, &signed).unwrap();
-    let r = node_b.check_replay(on_b.replay.as_ref().unwrap()).await;
+    let r = node_b.check_replay(on_b.replay()).await;
     assert!(matches!(r, Err(WssError::Replay(_))), "{r:?}");
     // A fresh signature of the same body is a new message.
     let again = verify(&node_b, &signed_request(&f, CONSUMER)).unwrap();
-    node_b
-        .check_replay(again.replay.as_ref().unwrap())
-        .await
-        .unwrap();
+    node_b.check_replay(again.replay()).await.unwrap();
 }
 
 #[tokio::test]
@@ -549,7 +540,7 @@ async fn unreachable_replay_cache_fails_closed() {
     let f = Fixture::new("replay = \"redis://127.0.0.1:1/0\"");
     let engine = f.engine();
     let v = verify(&engine, &signed_request(&f, CONSUMER)).unwrap();
-    let r = engine.check_replay(v.replay.as_ref().unwrap()).await;
+    let r = engine.check_replay(v.replay()).await;
     assert!(
         matches!(r, Err(WssError::ReplayCacheUnavailable(_))),
         "{r:?}"

@@ -29,17 +29,14 @@ const ANSWER: &str = r#"<ht:TraCuuKhaiSinhResponse xmlns:ht="urn:lienthong:examp
 async fn answer(engine: Arc<Engine>, mode: Mode, body: Bytes) -> hyper::Response<Full<Bytes>> {
     let env =
         lienthong::pipeline::envelope::parse(body, SoapVersion::V11, &Default::default()).unwrap();
-    let verified = engine.verify(&Default::default(), &env, None);
+    let verified = engine.verify(&Default::default(), &env);
     let outcome = match verified {
-        Ok(v) => engine
-            .check_replay(v.replay.as_ref().unwrap())
-            .await
-            .map(|_| v),
+        Ok(v) => engine.check_replay(v.replay()).await.map(|_| v),
         Err(e) => Err(e),
     };
     let (status, envelope) = match outcome {
         Ok(v) => {
-            assert_eq!(v.consumer.as_str(), CONSUMER);
+            assert_eq!(v.consumer().as_str(), CONSUMER);
             (200, request(SoapVersion::V11, ANSWER))
         }
         Err(e) => {

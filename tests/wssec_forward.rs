@@ -36,7 +36,7 @@ fn provider_can_check_both_the_consumers_and_the_gateways_signature() {
     let engine = f.engine();
     let signed = signed_request(&f, CONSUMER);
     let env = parse(&signed, SoapVersion::V11);
-    let verified = engine.verify(&Default::default(), &env, None).unwrap();
+    let verified = engine.verify(&Default::default(), &env).unwrap();
 
     // What the pipeline does for a service with forward_consumer_security = true.
     let consumer_header = env
@@ -58,7 +58,7 @@ fn provider_can_check_both_the_consumers_and_the_gateways_signature() {
         .sign_with(
             &outbound,
             &SignOptions {
-                body_id: verified.body_id.clone(),
+                body_id: Some(verified.body_id().to_string()),
             },
         )
         .unwrap();

@@ -84,7 +84,7 @@ fn engine_verifies_a_zeep_binary_signature() {
     );
     let signed = std::fs::read(&out_file).unwrap();
     let v = verify(&f.engine(), &signed).unwrap_or_else(|e| panic!("{e:?}\n{}", s(&signed)));
-    assert_eq!(v.consumer.as_str(), CONSUMER);
+    assert_eq!(v.consumer().as_str(), CONSUMER);
 }
 
 #[test]

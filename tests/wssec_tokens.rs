@@ -6,7 +6,7 @@ mod wssec_util;
 use std::process::Command;
 
 use base64::Engine as _;
-use lienthong::wssec::{pki, Signer, WssError};
+use lienthong::wssec::{pki, Caller, Signer, WssError};
 use openssl::hash::MessageDigest;
 use openssl::x509::X509;
 use wssec_util::*;
@@ -52,7 +52,7 @@ fn thumbprint_sha1_of_a_registered_certificate() {
         ..Default::default()
     };
     let v = verify(&f.engine(), &tpl.sign(&f.signer(CONSUMER))).unwrap();
-    assert_eq!(v.consumer.as_str(), CONSUMER);
+    assert_eq!(v.consumer().as_str(), CONSUMER);
 }
 
 #[test]
@@ -80,7 +80,7 @@ fn subject_key_identifier_of_a_registered_certificate() {
         ..Default::default()
     };
     let v = verify(&f.engine(), &tpl.sign(&f.signer(CONSUMER))).unwrap();
-    assert_eq!(v.consumer.as_str(), CONSUMER);
+    assert_eq!(v.consumer().as_str(), CONSUMER);
 }
 
 #[test]
@@ -92,7 +92,7 @@ fn x509v3_key_identifier_carrying_the_certificate() {
         ..Default::default()
     };
     let v = verify(&f.engine(), &tpl.sign(&f.signer(CONSUMER))).unwrap();
-    assert_eq!(v.consumer.as_str(), CONSUMER);
+    assert_eq!(v.consumer().as_str(), CONSUMER);
 }
 
 #[test]
@@ -120,7 +120,7 @@ fn issuer_serial_of_a_registered_certificate() {
         ..Default::default()
     };
     let v = verify(&f.engine(), &tpl.sign(&f.signer(CONSUMER))).unwrap();
-    assert_eq!(v.consumer.as_str(), CONSUMER);
+    assert_eq!(v.consumer().as_str(), CONSUMER);
 }
 
 #[test]
@@ -138,7 +138,7 @@ fn pinned_certificate_from_another_ca_maps_to_its_registered_agency() {
     let f = Fixture::with_agencies_in(f, "", &agencies);
     let signer = Signer::new(key, cert, None).unwrap();
     let v = verify(&f.engine(), &Tpl::default().sign(&signer)).unwrap();
-    assert_eq!(v.consumer.as_str(), "000.00.00.H38");
+    assert_eq!(v.consumer().as_str(), "000.00.00.H38");
 }
 
 #[test]
@@ -149,7 +149,7 @@ fn plain_id_attribute_on_the_body() {
         ..Default::default()
     };
     let v = verify(&f.engine(), &tpl.sign(&f.signer(CONSUMER))).unwrap();
-    assert_eq!(v.consumer.as_str(), CONSUMER);
+    assert_eq!(v.consumer().as_str(), CONSUMER);
 }
 
 #[test]
@@ -169,7 +169,7 @@ fn inclusive_namespaces_prefix_list_and_enveloped_transform() {
         );
     let signed = signer.sign_template(xml.as_bytes()).unwrap();
     let v = verify(&f.engine(), &signed).unwrap_or_else(|e| panic!("{e:?}\n{}", s(&signed)));
-    assert_eq!(v.consumer.as_str(), CONSUMER);
+    assert_eq!(v.consumer().as_str(), CONSUMER);
 }
 
 fn dev_ca(f: &Fixture) -> (X509, openssl::pkey::PKey<openssl::pkey::Private>) {
@@ -206,7 +206,7 @@ fn ecdsa_p256_agency_signature() {
         .unwrap();
     assert!(s(&signed).contains("ecdsa-sha256"));
     let v = verify(&f.engine(), &signed).unwrap();
-    assert_eq!(v.consumer.as_str(), CONSUMER);
+    assert_eq!(v.consumer().as_str(), CONSUMER);
 }
 
 #[test]
@@ -281,7 +281,7 @@ fn revoked_certificate_is_refused_and_others_pass_with_crls() {
         "{r:?}"
     );
     let v = verify(&engine, &signed_request(&f, PROVIDER)).unwrap();
-    assert_eq!(v.consumer.as_str(), PROVIDER);
+    assert_eq!(v.consumer().as_str(), PROVIDER);
 }
 
 const WSA: &str = "http://www.w3.org/2005/08/addressing";
@@ -306,7 +306,7 @@ fn headers_listed_by_the_policy_must_be_present_and_signed() {
     };
     let check = |bytes: &[u8]| {
         let env = parse(bytes, lienthong::model::SoapVersion::V11);
-        engine.verify(&policy, &env, None)
+        engine.verify(&policy, &env)
     };
     let signer = f.signer(CONSUMER);
     assert!(check(&with_message_id(&["B", "TS", "M"]).sign(&signer)).is_ok());
@@ -333,20 +333,21 @@ fn dangerous_accept_unsigned_takes_the_claimed_consumer_but_still_checks_signatu
     let claimed = lienthong::model::AgencyCode::parse(PROVIDER).unwrap();
     let plain = request(lienthong::model::SoapVersion::V11, PAYLOAD);
     let env = parse(&plain, lienthong::model::SoapVersion::V11);
-    let v = engine.verify(&policy, &env, Some(&claimed)).unwrap();
-    assert_eq!(v.consumer.as_str(), PROVIDER);
-    assert!(v.certificate.is_none() && v.replay.is_none());
-    let r = engine.verify(&policy, &env, None);
+    let v = engine.caller(&policy, &env, Some(&claimed)).unwrap();
+    assert_eq!(v.consumer().as_str(), PROVIDER);
+    assert!(matches!(v, Caller::Declared(_)), "{v:?}");
+    let r = engine.caller(&policy, &env, None);
     assert!(matches!(r, Err(WssError::InvalidSecurity(_))), "{r:?}");
     // A signed request is verified, and its certificate, not the claim, names the consumer.
     let signed = signed_request(&f, CONSUMER);
     let env = parse(&signed, lienthong::model::SoapVersion::V11);
-    let v = engine.verify(&policy, &env, Some(&claimed)).unwrap();
-    assert_eq!(v.consumer.as_str(), CONSUMER);
+    let v = engine.caller(&policy, &env, Some(&claimed)).unwrap();
+    assert_eq!(v.consumer().as_str(), CONSUMER);
+    assert!(matches!(v, Caller::Verified(_)), "{v:?}");
     let tampered = s(&signed).replace("Nguyễn", "Lê");
     let env = parse(tampered.as_bytes(), lienthong::model::SoapVersion::V11);
     assert!(matches!(
-        engine.verify(&policy, &env, Some(&claimed)),
+        engine.caller(&policy, &env, Some(&claimed)),
         Err(e) if matches!(e.kind(), WssError::FailedCheck(_))
     ));
 }

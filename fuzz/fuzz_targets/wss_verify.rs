@@ -41,9 +41,9 @@ fuzz_target!(|data: &[u8]| {
         else {
             continue;
         };
-        if let Ok(verified) = setup.engine.verify(&policy, &env, None) {
-            assert!(setup.agencies.contains(&verified.consumer.to_string()));
-            assert!(verified.replay.is_some() && verified.certificate.is_some());
+        if let Ok(verified) = setup.engine.verify(&policy, &env) {
+            assert!(setup.agencies.contains(&verified.consumer().to_string()));
+            assert!(!verified.replay().key.is_empty() && !verified.certificate().is_empty());
         }
     }
 });

@@ -1,8 +1,10 @@
 //! The authorise stage: may this (verified) consumer call this operation of this service?
-//! Deny by default: only the grants in `gateway.toml` open a door.
+//! Deny by default: only the grants in `gateway.toml` open a door. The consumer is a
+//! [`Caller`] from the verify stage, never a bare agency code, so authorising an identity
+//! that was not verified (or, for `dangerous_accept_unsigned`, declared) does not compile.
 
 use crate::config::ServiceConfig;
-use crate::model::AgencyCode;
+use crate::wssec::Caller;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthoriseError {
@@ -16,9 +18,10 @@ pub enum AuthoriseError {
 
 pub fn check(
     service: &ServiceConfig,
-    consumer: &AgencyCode,
+    caller: &Caller,
     operation: &str,
 ) -> Result<(), AuthoriseError> {
+    let consumer = caller.consumer();
     let granted = service
         .grants
         .iter()

@@ -17,7 +17,7 @@
 
 use crate::pipeline::envelope::{Envelope, HeaderBlock};
 use crate::pipeline::PipelineError;
-use crate::wssec::{ServicePolicy, Verified, WssError};
+use crate::wssec::{Caller, ServicePolicy, Verified, WssError};
 use crate::xml::{ns, QName};
 
 #[derive(Debug, thiserror::Error)]
@@ -52,11 +52,12 @@ impl Selected {
 /// header goes on, re-addressed (the service's `forward_consumer_security`, no mapping).
 pub fn select(
     env: &Envelope,
-    verified: &Verified,
+    caller: &Caller,
     policy: &ServicePolicy,
     keep_consumer_security: bool,
 ) -> Result<Selected, PipelineError> {
-    let signed = match &verified.signed_headers {
+    // An unsigned call (dangerous_accept_unsigned) has no block signed.
+    let signed = match caller.verified().map(Verified::signed_headers) {
         Some(s) if s.len() != env.headers.len() => {
             // The two parsers must agree on the blocks, or "signed" would mean nothing.
             return Err(WssError::InvalidSecurity(
@@ -64,7 +65,7 @@ pub fn select(
             )
             .into());
         }
-        Some(s) => s.as_slice(),
+        Some(s) => s,
         None => &[],
     };
     let mut out = Selected::default();
@@ -115,15 +116,17 @@ mod tests {
             .unwrap()
     }
 
-    fn verified(signed: Option<Vec<bool>>) -> Verified {
-        Verified {
-            consumer: AgencyCode::parse("000.00.00.H38").unwrap(),
-            certificate: None,
-            subject: None,
-            replay: None,
-            body_id: None,
-            signed_headers: signed,
-        }
+    /// A caller whose signature covers these blocks.
+    fn verified(signed: Vec<bool>) -> Caller {
+        let consumer = AgencyCode::parse("000.00.00.H38").unwrap();
+        Caller::Verified(Verified::for_tests(consumer, signed))
+    }
+
+    /// An unsigned caller: no block is signed.
+    fn unsigned(env: &Envelope, policy: &ServicePolicy) -> Selected {
+        let consumer = AgencyCode::parse("000.00.00.H38").unwrap();
+        let caller = Caller::Declared(crate::wssec::Declared::for_tests(consumer));
+        select(env, &caller, policy, false).unwrap()
     }
 
     #[test]
@@ -135,29 +138,23 @@ mod tests {
             forward_unsigned_headers: vec![QName::new("urn:x", "Trace")],
             ..Default::default()
         };
-        let out = select(
-            &env,
-            &verified(Some(vec![false, true, false])),
-            &policy,
-            false,
-        )
-        .unwrap();
+        let out = select(&env, &verified(vec![false, true, false]), &policy, false).unwrap();
         assert_eq!(out.blocks.len(), 2);
         assert!(String::from_utf8_lossy(&out.blocks[0]).contains("MessageID"));
         assert_eq!(out.dropped, vec![QName::new(WSA, "Action")]);
         assert!(out.audit_note().unwrap().contains("Action"));
 
         // Unsigned call: nothing is signed.
-        let out = select(&env, &verified(None), &policy, false).unwrap();
+        let out = unsigned(&env, &policy);
         assert_eq!(out.blocks.len(), 1);
         assert_eq!(out.dropped.len(), 2);
         // Disagreement between the two readings fails closed.
-        assert!(select(&env, &verified(Some(vec![true])), &policy, false).is_err());
+        assert!(select(&env, &verified(vec![true]), &policy, false).is_err());
     }
 
     /// With the default policy and these blocks signed.
     fn select_signed(env: &Envelope, signed: Vec<bool>) -> Result<Selected, PipelineError> {
-        select(env, &verified(Some(signed)), &Default::default(), false)
+        select(env, &verified(signed), &Default::default(), false)
     }
 
     #[test]

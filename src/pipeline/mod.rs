@@ -464,11 +464,12 @@ fn inbound(
     let env = envelope::parse(bytes, version, &gw.config.limits.xml())?;
     let op = dispatch::operation(&service.contract, &env.payload.name, action, version)?;
     facts.operation = Some(op.name.clone());
-    let verified = verify::verify(&gw.security, &service.config, &env, claimed)?;
-    facts.consumer = Some(verified.consumer.to_string());
-    facts.certificate = verified.certificate.clone();
-    facts.replay = verified.replay.clone();
-    authorise::check(&service.config, &verified.consumer, &op.name)?;
+    let caller = verify::verify(&gw.security, &service.config, &env, claimed)?;
+    let verified = caller.verified();
+    facts.consumer = Some(caller.consumer().to_string());
+    facts.certificate = verified.map(|v| v.certificate().to_string());
+    facts.replay = verified.map(|v| v.replay().clone());
+    authorise::check(&service.config, &caller, &op.name)?;
     let payload = env.payload_document();
     validate::request(service, op, &env, &payload)?;
     let mapped = map::request(service, op, payload)?;
@@ -476,12 +477,14 @@ fn inbound(
 
     let policy = &service.config.security;
     let keep_consumer = policy.forward_consumer_security && facts.mapping.is_none();
-    let selected = headers::select(&env, &verified, policy, keep_consumer)?;
+    let selected = headers::select(&env, &caller, policy, keep_consumer)?;
     facts.dropped_headers = selected.audit_note();
     let mut headers = selected.blocks;
-    headers.push(exchange_header(gw, service, &verified.consumer, &op.name));
+    headers.push(exchange_header(gw, service, caller.consumer(), &op.name));
     let envelope = envelope::build(version, &headers, &mapped.payload);
-    let body_id = keep_consumer.then(|| verified.body_id.clone()).flatten();
+    let body_id = verified
+        .filter(|_| keep_consumer)
+        .map(|v| v.body_id().to_string());
     let envelope = sign::outbound(&gw.security, policy, envelope, body_id)?;
     // The WSDL's action for this version, never the form the consumer sent (dispatch).
     let action = match &facts.mapping {

@@ -1,10 +1,12 @@
 //! WS-Security (OASIS WSS 1.1, X.509 Token Profile 1.1, XML-DSig) through libxmlsec1.
 //!
 //! All unsafe code and all signature policy live in this module behind a safe API:
-//! [`Engine::verify`] turns a parsed request into a [`Verified`] identity,
+//! [`Engine::caller`] turns a parsed request into a [`Caller`] (a [`Verified`] identity, or
+//! under `dangerous_accept_unsigned` a [`Declared`] one),
 //! [`Engine::check_replay`] refuses a second use of the same signature, [`Engine::sign`]
 //! turns an envelope the gateway sends into signed bytes.
 //!
+//! - `caller`: [`Verified`] and [`Caller`], built here only, required by `authorise`.
 //! - `config`: `[security]` and `[services.security]`.
 //! - `ffi`: the only calls into libxmlsec1 (init, error routing, keys, locked-down context).
 //! - `dom`: libxml2 tree, ID registration, duplicate IDs.
@@ -35,6 +37,7 @@
 //! text or attribute values (`xsi:type="p:T"`) is not covered unless the sender lists it
 //! in `InclusiveNamespaces PrefixList`.
 
+mod caller;
 pub mod config;
 pub mod dom;
 mod ffi;
@@ -59,6 +62,7 @@ use crate::model::AgencyCode;
 use crate::pipeline::envelope::Envelope;
 use crate::problem::{Problem, Problems};
 
+pub use caller::{Caller, Declared, Verified};
 pub use config::{SecurityConfig, ServicePolicy};
 pub use sign::{SignOptions, Signer};
 
@@ -146,23 +150,6 @@ pub fn fault_for(e: &WssError) -> Fault {
         WssError::Signing(_) => return Fault::receiver("the gateway could not sign its message"),
     };
     Fault::sender(e.kind().to_string()).with_subcode(Subcode::wsse(sub))
-}
-
-/// Who sent the request, as established by its verified signature.
-#[derive(Debug, Clone)]
-pub struct Verified {
-    pub consumer: AgencyCode,
-    /// SHA-256 fingerprint (hex) of the verifying certificate, `None` for unsigned calls.
-    pub certificate: Option<String>,
-    /// Subject of the verifying certificate, for the audit record.
-    pub subject: Option<String>,
-    /// What [`Engine::check_replay`] must record; `None` for unsigned calls.
-    pub replay: Option<ReplayTicket>,
-    /// `wsu:Id` of the signed Body (kept when the consumer's signature is forwarded).
-    pub body_id: Option<String>,
-    /// For each header block of the envelope, in order: covered by the verified signature.
-    /// `None` for unsigned calls (no block is).
-    pub signed_headers: Option<Vec<bool>>,
 }
 
 /// A signature to record once in the replay cache.
@@ -381,15 +368,17 @@ impl Engine {
         }
     }
 
-    /// Verifies the request's signature per `policy`. `claimed` is the consumer named by
-    /// the caller outside the signature (HTTP header), used only for unsigned policies.
-    /// Runs on a blocking thread; follow with [`Engine::check_replay`].
-    pub fn verify(
+    /// Who is calling: the verified signer, or, only when `policy` has
+    /// `dangerous_accept_unsigned` and the request carries no Security header for the
+    /// gateway, the consumer `claimed` by the caller outside the signature (HTTP header).
+    /// A request that is signed is always verified. Runs on a blocking thread; follow with
+    /// [`Engine::check_replay`].
+    pub fn caller(
         &self,
         policy: &ServicePolicy,
         envelope: &Envelope,
         claimed: Option<&AgencyCode>,
-    ) -> Result<Verified, WssError> {
+    ) -> Result<Caller, WssError> {
         use crate::xml::ns;
         let signed = envelope
             .headers
@@ -397,19 +386,23 @@ impl Engine {
             .any(|h| h.targets_gateway && h.span.name.is(ns::WSSE, "Security"));
         if policy.dangerous_accept_unsigned && !signed {
             return match claimed {
-                Some(c) => Ok(Verified {
-                    consumer: c.clone(),
-                    certificate: None,
-                    subject: None,
-                    replay: None,
-                    body_id: None,
-                    signed_headers: None,
-                }),
+                Some(c) => Ok(Caller::Declared(Declared::dangerous_from_header(c.clone()))),
                 None => Err(WssError::InvalidSecurity(
                     "no consumer agency named (X-Lienthong-Consumer header)".into(),
                 )),
             };
         }
+        self.verify(policy, envelope).map(Caller::Verified)
+    }
+
+    /// Verifies the request's signature per `policy` (signed headers it requires); an
+    /// unsigned request is refused whatever the policy says. Runs on a blocking thread;
+    /// follow with [`Engine::check_replay`].
+    pub fn verify(
+        &self,
+        policy: &ServicePolicy,
+        envelope: &Envelope,
+    ) -> Result<Verified, WssError> {
         let checked = verify::verify(
             &self.context(),
             &envelope.bytes,
@@ -427,17 +420,17 @@ impl Engine {
             // earlier run of this node.
             h.admit(checked.created, Utc::now())?;
         }
-        Ok(Verified {
+        Ok(Verified::new(
             consumer,
-            certificate: Some(checked.identity.fingerprint),
-            subject: Some(checked.identity.subject),
-            replay: Some(ReplayTicket {
+            checked.identity.fingerprint,
+            checked.identity.subject,
+            ReplayTicket {
                 key: checked.replay_key,
                 ttl: checked.retention,
-            }),
-            body_id: Some(checked.body_id),
-            signed_headers: Some(checked.signed_headers),
-        })
+            },
+            checked.body_id,
+            checked.signed_headers,
+        ))
     }
 
     /// Verifies a whole signed envelope (either SOAP version) without the gateway's byte

@@ -122,7 +122,7 @@ pub fn parse(bytes: &[u8], version: SoapVersion) -> Envelope {
 /// Verifies through the public API the pipeline uses, with the default policy.
 pub fn verify(engine: &Engine, bytes: &[u8]) -> Result<Verified, WssError> {
     let env = parse(bytes, SoapVersion::V11);
-    engine.verify(&Default::default(), &env, None)
+    engine.verify(&Default::default(), &env)
 }
 
 pub fn s(bytes: &[u8]) -> String {
