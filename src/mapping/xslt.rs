@@ -1,6 +1,11 @@
-//! XSLT 1.0 mappings through libxslt, by thin FFI (the `libxslt` crate neither reports a
-//! failed parse nor exposes the security preferences; docs/LIBRARIES.md, "The libxslt
-//! crate hides a failed parse").
+//! XSLT 1.0 mappings through libxslt, by the `libxslt` crate's typed C bindings
+//! (`libxslt::bindings`, generated from libxslt's headers over `libxml::bindings`, so a
+//! document pointer is the same type on both sides). The crate's safe wrappers are not used:
+//! `parser::parse_bytes` ignores a failed parse (a null stylesheet comes back as `Ok`) and
+//! reads without `XML_PARSE_NONET`, and `Stylesheet::transform` sets no security
+//! preferences (docs/LIBRARIES.md, "The libxslt crate hides a failed parse"). Every function
+//! called here has a binding in the crate, so nothing is declared by hand; the crate's build
+//! script links libxslt (and libexslt, unused here: EXSLT is never registered, as before).
 //!
 //! At run time the stylesheet may read nothing and write nothing: `document()`, file and
 //! network reads, file writes and directory creation are all forbidden through
@@ -16,47 +21,21 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::{Arc, Weak};
 
-use libxml::bindings as x;
+use libxslt::bindings as x;
 
 use super::Failure;
 use crate::problem::{Problem, Problems};
 use crate::schema::ffi::{self, Doc};
 
-type SecurityCheck = unsafe extern "C" fn(*mut c_void, *mut c_void, *const c_char) -> c_int;
-
-#[link(name = "xslt")]
-unsafe extern "C" {
-    fn xsltParseStylesheetDoc(doc: x::xmlDocPtr) -> *mut c_void;
-    fn xsltFreeStylesheet(style: *mut c_void);
-    fn xsltNewTransformContext(style: *mut c_void, doc: x::xmlDocPtr) -> *mut c_void;
-    fn xsltFreeTransformContext(ctxt: *mut c_void);
-    fn xsltNewSecurityPrefs() -> *mut c_void;
-    fn xsltFreeSecurityPrefs(sec: *mut c_void);
-    fn xsltSetSecurityPrefs(sec: *mut c_void, option: c_int, func: SecurityCheck) -> c_int;
-    fn xsltSetCtxtSecurityPrefs(sec: *mut c_void, ctxt: *mut c_void) -> c_int;
-    fn xsltSecurityForbid(sec: *mut c_void, ctxt: *mut c_void, value: *const c_char) -> c_int;
-    fn xsltApplyStylesheetUser(
-        style: *mut c_void,
-        doc: x::xmlDocPtr,
-        params: *const *const c_char,
-        output: *const c_char,
-        profile: *mut c_void,
-        user: *mut c_void,
-    ) -> x::xmlDocPtr;
-    fn xsltSaveResultToString(
-        out: *mut *mut u8,
-        len: *mut c_int,
-        result: x::xmlDocPtr,
-        style: *mut c_void,
-    ) -> c_int;
-}
-
-/// `xsltSecurityOption` values (libxslt `security.h`).
-const SECPREF_READ_FILE: c_int = 1;
-const SECPREF_WRITE_FILE: c_int = 2;
-const SECPREF_CREATE_DIRECTORY: c_int = 3;
-const SECPREF_READ_NETWORK: c_int = 4;
-const SECPREF_WRITE_NETWORK: c_int = 5;
+/// The accesses a mapping's stylesheet is refused (`xsltSecurityOption`, `security.h`):
+/// all of them.
+const FORBIDDEN: [x::xsltSecurityOption; 5] = [
+    x::xsltSecurityOption_XSLT_SECPREF_READ_FILE,
+    x::xsltSecurityOption_XSLT_SECPREF_WRITE_FILE,
+    x::xsltSecurityOption_XSLT_SECPREF_CREATE_DIRECTORY,
+    x::xsltSecurityOption_XSLT_SECPREF_READ_NETWORK,
+    x::xsltSecurityOption_XSLT_SECPREF_WRITE_NETWORK,
+];
 
 pub struct Stylesheet {
     inner: Arc<Source>,
@@ -67,13 +46,13 @@ struct Source {
     text: Vec<u8>,
 }
 
-struct Compiled(*mut c_void);
+struct Compiled(x::xsltStylesheetPtr);
 
 impl Drop for Compiled {
     fn drop(&mut self) {
         // SAFETY: made by xsltParseStylesheetDoc, which owns its document; freed once
         // when the last Rc on this thread goes.
-        unsafe { xsltFreeStylesheet(self.0) }
+        unsafe { x::xsltFreeStylesheet(self.0) }
     }
 }
 
@@ -126,7 +105,7 @@ impl Stylesheet {
             return Err("the stylesheet is not well-formed XML".into());
         }
         // SAFETY: `doc` is a live document; on success the stylesheet owns it.
-        let style = unsafe { xsltParseStylesheetDoc(doc) };
+        let style = unsafe { x::xsltParseStylesheetDoc(doc) };
         if style.is_null() {
             // SAFETY: on failure libxslt leaves the document with us, to free once.
             drop(unsafe { Doc::from_raw(doc) });
@@ -153,17 +132,17 @@ impl Stylesheet {
         let ctxt = TransformContext::new(&style, &doc)?;
         // SAFETY: both pointers are live (owned by the guards above, dropped after this
         // call); the prefs outlive the context's use of them, which ends with the transform.
-        if unsafe { xsltSetCtxtSecurityPrefs(sec.0, ctxt.0) } != 0 {
+        if unsafe { x::xsltSetCtxtSecurityPrefs(sec.0, ctxt.0) } != 0 {
             // Running without the restrictions would let a mapping read local files.
             return Err(Failure::Input("cannot restrict the XSLT context".into()));
         }
         // SAFETY: `style`, `doc` and `ctxt` are live; `ctxt` was made for this stylesheet
         // and this document; null params/output/profile are allowed by libxslt.
         let result = unsafe {
-            xsltApplyStylesheetUser(
+            x::xsltApplyStylesheetUser(
                 style.0,
                 doc.as_ptr(),
-                std::ptr::null(),
+                std::ptr::null_mut(),
                 std::ptr::null(),
                 std::ptr::null_mut(),
                 ctxt.0,
@@ -177,10 +156,10 @@ impl Stylesheet {
         }
         // SAFETY: a non-null result document is the caller's to free.
         let result = unsafe { Doc::from_raw(result) };
-        let mut out: *mut u8 = std::ptr::null_mut();
+        let mut out: *mut x::xmlChar = std::ptr::null_mut();
         let mut len: c_int = 0;
         // SAFETY: `result` and `style` are live; libxslt allocates `out` with xmlMalloc.
-        let rc = unsafe { xsltSaveResultToString(&mut out, &mut len, result.as_ptr(), style.0) };
+        let rc = unsafe { x::xsltSaveResultToString(&mut out, &mut len, result.as_ptr(), style.0) };
         if rc != 0 || out.is_null() {
             return Err(Failure::Input("cannot serialise the XSLT result".into()));
         }
@@ -194,13 +173,13 @@ impl Stylesheet {
 
 /// One transformation's context; freed before the security preferences it points to
 /// (declared after them at each use, so dropped first).
-struct TransformContext(*mut c_void);
+struct TransformContext(x::xsltTransformContextPtr);
 
 impl TransformContext {
     fn new(style: &Compiled, doc: &Doc) -> Result<Self, Failure> {
         // SAFETY: both are live for the context's whole life (the caller holds them past
         // the guard's drop); libxslt returns null on allocation failure.
-        let ctxt = unsafe { xsltNewTransformContext(style.0, doc.as_ptr()) };
+        let ctxt = unsafe { x::xsltNewTransformContext(style.0, doc.as_ptr()) };
         if ctxt.is_null() {
             return Err(Failure::Input("cannot create an XSLT context".into()));
         }
@@ -211,33 +190,27 @@ impl TransformContext {
 impl Drop for TransformContext {
     fn drop(&mut self) {
         // SAFETY: made by xsltNewTransformContext, freed once.
-        unsafe { xsltFreeTransformContext(self.0) }
+        unsafe { x::xsltFreeTransformContext(self.0) }
     }
 }
 
 /// Preferences that forbid every file and network access (`security.h`).
-struct SecurityPrefs(*mut c_void);
+struct SecurityPrefs(x::xsltSecurityPrefsPtr);
 
 impl SecurityPrefs {
     fn forbid_all() -> Result<Self, Failure> {
         // SAFETY: no arguments; null on allocation failure, checked below.
-        let sec = unsafe { xsltNewSecurityPrefs() };
+        let sec = unsafe { x::xsltNewSecurityPrefs() };
         if sec.is_null() {
             return Err(Failure::Input(
                 "cannot create XSLT security preferences".into(),
             ));
         }
         let prefs = Self(sec);
-        for opt in [
-            SECPREF_READ_FILE,
-            SECPREF_WRITE_FILE,
-            SECPREF_CREATE_DIRECTORY,
-            SECPREF_READ_NETWORK,
-            SECPREF_WRITE_NETWORK,
-        ] {
+        for opt in FORBIDDEN {
             // SAFETY: `prefs` is live; the option is one of security.h's values and
             // xsltSecurityForbid is libxslt's own check function.
-            if unsafe { xsltSetSecurityPrefs(prefs.0, opt, xsltSecurityForbid) } != 0 {
+            if unsafe { x::xsltSetSecurityPrefs(prefs.0, opt, Some(x::xsltSecurityForbid)) } != 0 {
                 return Err(Failure::Input("cannot restrict the XSLT context".into()));
             }
         }
@@ -248,6 +221,38 @@ impl SecurityPrefs {
 impl Drop for SecurityPrefs {
     fn drop(&mut self) {
         // SAFETY: made by xsltNewSecurityPrefs, freed once, after every context using it.
-        unsafe { xsltFreeSecurityPrefs(self.0) }
+        unsafe { x::xsltFreeSecurityPrefs(self.0) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A stylesheet in `dir` whose one template writes `body` inside `<out>`.
+    fn sheet(dir: &Path, body: &str) -> Stylesheet {
+        let path = dir.join("map.xsl");
+        let text = format!(
+            r#"<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform"><xsl:template match="/"><out>{body}</out></xsl:template></xsl:stylesheet>"#
+        );
+        std::fs::write(&path, text).unwrap();
+        Stylesheet::load(&path).unwrap()
+    }
+
+    #[test]
+    fn a_stylesheet_reads_no_file_at_run_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let secret = dir.path().join("secret.xml");
+        std::fs::write(&secret, "<s>do-not-leak</s>").unwrap();
+        let body = format!(
+            r#"<xsl:copy-of select="document('{}')"/>"#,
+            ffi::location(&secret)
+        );
+        // Refused by the security preferences: the transform stops, nothing is read.
+        match sheet(dir.path(), &body).transform(b"<a/>") {
+            Err(Failure::Value { .. }) => {}
+            Ok(out) => panic!("read at run time: {}", String::from_utf8_lossy(&out)),
+            Err(other) => panic!("{other:?}"),
+        }
     }
 }
