@@ -36,6 +36,9 @@
 
 // Every unsafe block says why it is sound (docs/SECURITY.md, "libxml2 lifetimes").
 #![warn(clippy::undocumented_unsafe_blocks)]
+// Every `unsafe fn` says in a `# Safety` section what its caller must uphold (clippy checks
+// the public ones; the crate-private ones keep the same rule).
+#![warn(clippy::missing_safety_doc)]
 
 pub mod audit;
 pub mod cli;

@@ -167,6 +167,11 @@ impl Drop for Key {
     }
 }
 
+/// Drops one reference to an OpenSSL `EVP_PKEY`.
+///
+/// # Safety
+/// `pkey` is a live `EVP_PKEY` on which the caller holds a reference (from
+/// `EVP_PKEY_up_ref`) that it gives up here, once.
 unsafe fn openssl_sys_free(pkey: *mut c_void) {
     extern "C" {
         fn EVP_PKEY_free(pkey: *mut c_void);
