@@ -289,6 +289,20 @@ fn every_refusal_is_a_fault_of_the_request_version_and_never_forwarded() {
         400,
         "env:Sender",
     );
+    // A character reference outside the root element (found by the envelope fuzz target:
+    // the scan passed it, libxml2 refuses it).
+    let before_root = good11.replacen("<soapenv:Envelope", "&#65;<soapenv:Envelope", 1);
+    assert_ne!(before_root, good11);
+    assert_fault11(
+        &post11(&gw, "ho-tich", &before_root, CONSUMER),
+        500,
+        "soap:Client",
+    );
+    assert_fault12(
+        &post12(&gw, "ho-tich", &format!("{good12}&#65;"), CONSUMER),
+        400,
+        "env:Sender",
+    );
 
     // SOAPAction naming another operation than the Body's.
     let r = http(
@@ -368,7 +382,7 @@ fn every_refusal_is_a_fault_of_the_request_version_and_never_forwarded() {
 
     // Each refusal is in the audit store, as rejected, with its fault code.
     let recs = audit_records(&gw);
-    assert_eq!(recs.len(), 17, "{recs:?}");
+    assert_eq!(recs.len(), 19, "{recs:?}");
     assert!(recs.iter().all(|r| r["outcome"] == "rejected"), "{recs:?}");
     assert!(recs.iter().any(|r| r["fault_code"] == "lt:AccessDenied"));
 }

@@ -284,12 +284,31 @@ pub fn parse(
                 // Character references and the five predefined entities are plain text;
                 // anything else names an entity that could only come from a DTD.
                 let predefined = matches!(&*r, "lt" | "gt" | "amp" | "quot" | "apos");
-                if r.is_char_ref() {
-                    if wellformed::char_ref(&r).is_none() {
-                        return Err(bad_char_ref(&r));
-                    }
-                } else if !predefined {
+                let ch = if r.is_char_ref() {
+                    Some(wellformed::char_ref(&r).ok_or_else(|| bad_char_ref(&r))?)
+                } else if predefined {
+                    None
+                } else {
                     return Err(EnvelopeError::Entity);
+                };
+                // A reference is character data, which XML allows only inside the root
+                // element (XML 1.0 §2.8, `Misc` holds no references: libxml2 refuses
+                // `&#65;<Envelope…`, found by the envelope fuzz target), and which SOAP
+                // does not allow directly in Envelope, Header or Body unless it is white
+                // space, as for literal text below.
+                if stack.is_empty() {
+                    return Err(EnvelopeError::Malformed(
+                        "text outside the root element".into(),
+                    ));
+                }
+                if matches!(
+                    stack.last(),
+                    Some((Slot::Envelope | Slot::Header | Slot::Body, _))
+                ) && !ch.is_some_and(|c| c.is_ascii_whitespace())
+                {
+                    return Err(EnvelopeError::NotAnEnvelope(
+                        "text directly inside Envelope, Header or Body".into(),
+                    ));
                 }
             }
             Event::Text(t) => {
@@ -788,6 +807,41 @@ mod tests {
         assert_eq!(with_bom.payload.range, plain.payload.range);
         // Only at the very start.
         assert!(parse11(&format!(" \u{FEFF}{OK11}")).is_err());
+    }
+
+    #[test]
+    fn references_outside_the_root_or_directly_in_the_envelope_are_refused() {
+        let body = r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><a/></s:Body></s:Envelope>"#;
+        for before in ["&#65;", "&#x20;", "&amp;", "&#0344551;"] {
+            assert!(
+                matches!(
+                    parse11(&format!("{before}{body}")),
+                    Err(EnvelopeError::Malformed(_))
+                ),
+                "{before} before the root"
+            );
+            assert!(
+                matches!(
+                    parse11(&format!("{body}{before}")),
+                    Err(EnvelopeError::Malformed(_))
+                ),
+                "{before} after the root"
+            );
+        }
+        let inside = |r: &str| {
+            parse11(&format!(
+                r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>{r}<a/></s:Body></s:Envelope>"#
+            ))
+        };
+        assert!(matches!(
+            inside("&#65;"),
+            Err(EnvelopeError::NotAnEnvelope(_))
+        ));
+        assert!(matches!(
+            inside("&lt;"),
+            Err(EnvelopeError::NotAnEnvelope(_))
+        ));
+        inside("&#32;&#x9;").unwrap();
     }
 
     #[test]
