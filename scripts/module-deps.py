@@ -38,7 +38,8 @@ LAYERS = [
     ("mapping", ["mapping"]),
     ("catalogue", ["registry"]),
     ("pipeline", ["pipeline"]),
-    ("front ends", ["server", "web", "reload", "providers"]),
+    ("front ends", ["server", "web", "providers"]),
+    ("application", ["app", "reload"]),
     ("command line", ["cli"]),
     ("binary", ["main"]),
 ]

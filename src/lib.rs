@@ -27,12 +27,16 @@
 //! - [`schema`]: XSD validation through libxml2.
 //! - [`mapping`]: translation between agencies' schemas (rules or XSLT).
 //! - [`audit`]: the tamper-evident exchange log (SQLite or PostgreSQL through diesel).
-//! - [`reload`]: SIGHUP / `lienthong reload` rebuilds and swaps the catalogue.
 //! - [`server`]: listener, limits, graceful shutdown; [`target`]: what a request target
 //!   (method, path, query) asks for, a pure function; [`percent`]: the one percent decoder.
 //! - [`web`]: the auditor's HTTP API and page.
 //! - [`providers`]: example provider agencies used by `lienthong demo` and the tests.
-//! - [`cli`]: one file per subcommand.
+//! - [`app`]: boot: a configuration and the operator's paths to a loaded
+//!   [`registry::Gateway`], every layer's problems reported at once; used by `serve`,
+//!   `demo`, `check` and reload.
+//! - [`reload`]: SIGHUP / `lienthong reload` rebuilds the catalogue through [`app`] and
+//!   swaps it in.
+//! - [`cli`]: one file per subcommand: parse the arguments, call [`app`], print.
 
 // Every unsafe block says why it is sound (docs/SECURITY.md, "libxml2 lifetimes").
 #![warn(clippy::undocumented_unsafe_blocks)]
@@ -40,6 +44,7 @@
 // the public ones; the crate-private ones keep the same rule).
 #![warn(clippy::missing_safety_doc)]
 
+pub mod app;
 pub mod audit;
 pub mod cli;
 pub mod config;

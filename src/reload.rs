@@ -9,10 +9,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::cli::Common;
 use crate::config::Config;
 use crate::problem::{Problem, Problems};
-use crate::registry::{Catalogue, Gateway};
+use crate::registry::Gateway;
 
 /// Name of the pid file in the data directory.
 pub const PID_FILE: &str = "lienthong.pid";
@@ -26,7 +25,7 @@ pub fn reload(gw: &Gateway) -> Result<usize, Problems> {
     {
         log::warn!("reload: listen address or audit store changed; they take effect on restart");
     }
-    let catalogue = Catalogue::load(&config)?;
+    let catalogue = crate::app::catalogue(&config)?;
     let n = catalogue.services.len();
     gw.replace_catalogue(catalogue);
     Ok(n)
@@ -84,62 +83,60 @@ impl Drop for PidFile {
     }
 }
 
-/// `lienthong reload`: checks the catalogue first (so the operator sees the problems
-/// here, not only in the gateway's log), then signals the running gateway.
-pub fn signal_running(common: &Common) -> anyhow::Result<i32> {
-    let config = match Config::load(&common.config) {
-        Ok(c) => c,
-        Err(p) => {
-            eprintln!("{p}");
-            return Ok(1);
-        }
-    };
-    if let Err(p) = Catalogue::load(&config) {
-        eprintln!("{p}");
-        eprintln!(
-            "not reloading: {} problem(s); the gateway keeps its catalogue",
-            p.0.len()
-        );
-        return Ok(1);
-    }
-    let pid_path = common.data_dir(&config).join(PID_FILE);
-    let pid: i32 = match std::fs::read_to_string(&pid_path)
+/// Writes `DATA_DIR/lienthong.pid` (for `lienthong reload`) and reloads schemas and
+/// mappings on SIGHUP; the pid file is removed when the returned guard drops.
+pub fn watch(data_dir: &Path, gw: &Arc<Gateway>) -> std::io::Result<PidFile> {
+    let pid = PidFile::create(data_dir)?;
+    #[cfg(unix)]
+    tokio::spawn(on_sighup(gw.clone()));
+    #[cfg(not(unix))]
+    let _ = gw;
+    Ok(pid)
+}
+
+/// Why the running gateway could not be told to reload.
+#[derive(Debug, thiserror::Error)]
+pub enum SignalError {
+    /// No pid file, or one that names no process: as `file: reason`.
+    #[error("{0}")]
+    NoGateway(Problem),
+    #[error("cannot signal pid {pid}: {source}")]
+    Kill { pid: i32, source: std::io::Error },
+    #[error("reload by signal needs a Unix system")]
+    Unsupported,
+}
+
+/// Sends SIGHUP to the gateway whose pid file is in `data_dir`; returns its pid.
+pub fn signal_running(data_dir: &Path) -> Result<i32, SignalError> {
+    let pid_path = data_dir.join(PID_FILE);
+    match std::fs::read_to_string(&pid_path)
         .ok()
         .and_then(|s| s.trim().parse().ok())
     {
-        Some(p) if p > 0 => p,
-        _ => {
-            eprintln!(
-                "{}",
-                Problem::file(
-                    &pid_path,
-                    "no running gateway (pid file missing or unreadable)"
-                )
-            );
-            return Ok(1);
-        }
-    };
-    signal_hup(pid)?;
-    println!("sent SIGHUP to lienthong (pid {pid}); see its log for the outcome");
-    Ok(0)
+        Some(pid) if pid > 0 => signal_hup(pid).map(|()| pid),
+        _ => Err(SignalError::NoGateway(Problem::file(
+            &pid_path,
+            "no running gateway (pid file missing or unreadable)",
+        ))),
+    }
 }
 
 #[cfg(unix)]
-fn signal_hup(pid: i32) -> anyhow::Result<()> {
+fn signal_hup(pid: i32) -> Result<(), SignalError> {
     // SAFETY: kill(2) with a positive pid and a valid signal number has no memory effects.
     let rc = unsafe { libc::kill(pid, libc::SIGHUP) };
     if rc != 0 {
-        anyhow::bail!(
-            "cannot signal pid {pid}: {}",
-            std::io::Error::last_os_error()
-        );
+        return Err(SignalError::Kill {
+            pid,
+            source: std::io::Error::last_os_error(),
+        });
     }
     Ok(())
 }
 
 #[cfg(not(unix))]
-fn signal_hup(_pid: i32) -> anyhow::Result<()> {
-    anyhow::bail!("reload by signal needs a Unix system")
+fn signal_hup(_pid: i32) -> Result<(), SignalError> {
+    Err(SignalError::Unsupported)
 }
 
 #[cfg(test)]

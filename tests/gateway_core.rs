@@ -493,12 +493,7 @@ fn failing_providers_become_receiver_faults() {
 #[test]
 fn check_reports_a_broken_wsdl_with_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
-    let wsdl = dir.path().join("broken.wsdl");
-    std::fs::write(
-        &wsdl,
-        "<?xml version=\"1.0\"?>\n<definitions xmlns=\"http://schemas.xmlsoap.org/wsdl/\" targetNamespace=\"urn:b\">\n  <portType name=\"P\">\n    <operation name=\"o\"><input message=\"tns:Missing\"/></operation>\n  </portType>\n</definitions>\n",
-    )
-    .unwrap();
+    let wsdl = broken_wsdl(dir.path());
     let config = write_config(dir.path(), "127.0.0.1:9".parse().unwrap(), |doc| {
         let s = &mut doc.get_mut("services").unwrap().as_array_mut().unwrap()[0];
         s.as_table_mut()

@@ -579,7 +579,7 @@ fn serve_api(ctx: &Ctx, listen: Option<std::net::SocketAddr>) -> anyhow::Result<
         .enable_all()
         .build()?;
     rt.block_on(async move {
-        crate::web::start(addr, settings, &url, crate::cli::serve::shutdown_signal())
+        crate::web::start(addr, settings, &url, crate::app::shutdown_signal())
             .await?
             .await?;
         Ok(0)

@@ -2,51 +2,23 @@
 //! problem printed as `file:line: reason`, exit status 1 if there is any.
 
 use crate::cli::Common;
-use crate::config::Config;
-use crate::registry::Catalogue;
 
 pub fn run(common: &Common) -> anyhow::Result<i32> {
-    let config = match Config::load(&common.config) {
-        Ok(c) => c,
+    let found = match crate::app::check(&common.paths()) {
+        Ok(found) => found,
         Err(problems) => {
             eprintln!("{problems}");
             return Ok(1);
         }
     };
-    let mut problems: Vec<String> = Vec::new();
-
-    // The provider TLS files ([gateway] provider_ca, provider_client_cert/key) must load
-    // as `serve` will load them.
-    if let Err(e) = crate::pipeline::forward::Forwarder::new(
-        config.limits.max_response_bytes,
-        &crate::pipeline::forward::ProviderTls::from_config(&config.gateway),
-    ) {
-        problems.push(format!(
-            "{}: [gateway] provider TLS: {e}",
-            common.config.display()
-        ));
-    }
-
-    // The auditors' credentials and the auditor listener's TLS files, as `serve` loads them.
-    if let Err(e) = crate::web::Settings::from_config(&config) {
-        problems.push(format!("{}: {e}", common.config.display()));
-    }
-
-    // The gateway's key, certificate and trust anchors, once there are any to load.
-    let data_dir = common.data_dir(&config);
-    if config.security.key.is_some() || crate::wssec::default_key(&data_dir).exists() {
-        if let Err(p) = crate::wssec::Engine::load(&config, &data_dir) {
-            problems.extend(p.0.iter().map(|p| p.to_string()));
-        }
-    } else {
+    if let Some(data_dir) = &found.no_key_in {
         println!(
             "note: no gateway key yet in {}: run `lienthong pki init` (development) or set [security] key",
             data_dir.display()
         );
     }
-
-    match Catalogue::load(&config) {
-        Ok(cat) if problems.is_empty() => {
+    match &found.catalogue {
+        Some(cat) if found.problems.is_empty() => {
             // Warnings do not fail the check: the contract loads, but may not dispatch as
             // its author expects.
             for w in cat.services.values().flat_map(|s| &s.contract.warnings) {
@@ -63,18 +35,18 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
             println!(
                 "{}: ok ({} agencies, {} services, {} operations)",
                 common.config.display(),
-                config.agencies.len(),
+                found.config.agencies.len(),
                 cat.services.len(),
                 ops
             );
-            return Ok(0);
+            Ok(0)
         }
-        Ok(_) => {}
-        Err(p) => problems.extend(p.0.iter().map(|p| p.to_string())),
+        _ => {
+            for p in &found.problems {
+                eprintln!("{p}");
+            }
+            eprintln!("{} problem(s) found", found.problems.len());
+            Ok(1)
+        }
     }
-    for p in &problems {
-        eprintln!("{p}");
-    }
-    eprintln!("{} problem(s) found", problems.len());
-    Ok(1)
 }

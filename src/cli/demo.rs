@@ -1,14 +1,10 @@
 //! `lienthong demo`: the gateway plus the example provider agencies, so the README's first
 //! command works on a fresh, offline machine.
 
-use std::sync::Arc;
-
 use anyhow::Context;
 
-use crate::cli::serve::{
-    bind, build_gateway, finish, load_config, shutdown_signal, start_auditor_api, watch_for_reload,
-    ServeArgs,
-};
+use crate::app;
+use crate::cli::serve::{build_gateway, load_config, print_services, watch_for_reload, ServeArgs};
 use crate::cli::Common;
 
 pub fn run(common: &Common, args: &ServeArgs) -> anyhow::Result<i32> {
@@ -47,9 +43,9 @@ pub fn run(common: &Common, args: &ServeArgs) -> anyhow::Result<i32> {
                 let _ = rx.changed().await;
             }));
         }
-        let (listener, config) = bind(config).await?;
+        let (listener, config) = app::bind(config).await?;
         let addr = listener.local_addr()?;
-        let gw = Arc::new(build_gateway(common, config)?);
+        let gw = build_gateway(common, config)?;
         let _pid = watch_for_reload(common, &gw)?;
         println!(
             "lienthong demo: gateway on http://{addr}, example providers on {}",
@@ -59,17 +55,14 @@ pub fn run(common: &Common, args: &ServeArgs) -> anyhow::Result<i32> {
                 .collect::<Vec<_>>()
                 .join(", ")
         );
-        println!("  service catalogue: {}/services", gw.config.public_url());
-        for name in gw.catalogue().services.keys() {
-            println!("  {name}: {}?wsdl", gw.service_url(name));
-        }
+        print_services(&gw);
         let auditor_fallback = std::net::SocketAddr::new(addr.ip(), 8081);
-        start_auditor_api(common, &gw.config, Some(auditor_fallback)).await?;
+        app::start_auditor_api(&common.paths(), &gw.config, Some(auditor_fallback)).await?;
         println!(
             "  try: lienthong call --url http://{addr} --service ho-tich --operation TraCuuKhaiSinh --as 000.00.00.H38 conf/examples/ho-tich-TraCuuKhaiSinh.xml"
         );
-        crate::server::serve(gw.clone(), listener, shutdown_signal()).await?;
-        finish(&gw).await;
+        crate::server::serve(gw.clone(), listener, app::shutdown_signal()).await?;
+        app::finish(&gw).await;
         let _ = stop_tx.send(true);
         Ok(0)
     })

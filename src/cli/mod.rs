@@ -7,6 +7,7 @@ pub mod demo;
 pub mod mapping;
 pub mod pki;
 pub mod provider;
+pub mod reload;
 pub mod serve;
 pub mod wss;
 
@@ -85,25 +86,28 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Call(args) => call::run(&cli.common, &args),
         Command::Wss(cmd) => wss::run(&cli.common, cmd),
         Command::Mapping(cmd) => mapping::run(&cli.common, cmd),
-        Command::Reload => crate::reload::signal_running(&cli.common),
+        Command::Reload => reload::run(&cli.common),
         Command::Provider(args) => provider::run(&args),
     }
 }
 
 impl Common {
+    /// The paths as [`crate::app`] takes them.
+    pub fn paths(&self) -> crate::app::Paths {
+        crate::app::Paths {
+            config: self.config.clone(),
+            data_dir: self.data_dir.clone(),
+            audit_db: self.audit_db.clone(),
+        }
+    }
+
     /// `--data-dir`, else `[gateway] data_dir`, else `data/`.
     pub fn data_dir(&self, config: &crate::config::Config) -> PathBuf {
-        self.data_dir
-            .clone()
-            .or_else(|| config.gateway.data_dir.clone())
-            .unwrap_or_else(|| PathBuf::from("data"))
+        self.paths().data_dir(config)
     }
 
     /// `--audit-db`, else `[audit] database`, else SQLite at `DATA_DIR/audit.db`.
     pub fn audit_url(&self, config: &crate::config::Config) -> String {
-        self.audit_db
-            .clone()
-            .or_else(|| config.audit.database.clone())
-            .unwrap_or_else(|| self.data_dir(config).join("audit.db").display().to_string())
+        self.paths().audit_url(config)
     }
 }

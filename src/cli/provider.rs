@@ -36,7 +36,7 @@ pub fn run(args: &ProviderArgs) -> anyhow::Result<i32> {
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(args.listen).await?;
         println!("example providers on {scheme}://{}", listener.local_addr()?);
-        crate::providers::serve(listener, tls, crate::cli::serve::shutdown_signal()).await;
+        crate::providers::serve(listener, tls, crate::app::shutdown_signal()).await;
         Ok(0)
     })
 }

@@ -578,3 +578,15 @@ grants = [{{ consumer = "{consumer}", operations = ["*"] }}]
         .unwrap()
         .push(toml::Value::Table(service));
 }
+
+/// `dir/broken.wsdl`: a contract whose operation (line 4) names a message with an
+/// undeclared prefix, for tests of how load-time problems are reported.
+pub fn broken_wsdl(dir: &Path) -> PathBuf {
+    let wsdl = dir.join("broken.wsdl");
+    std::fs::write(
+        &wsdl,
+        "<?xml version=\"1.0\"?>\n<definitions xmlns=\"http://schemas.xmlsoap.org/wsdl/\" targetNamespace=\"urn:b\">\n  <portType name=\"P\">\n    <operation name=\"o\"><input message=\"tns:Missing\"/></operation>\n  </portType>\n</definitions>\n",
+    )
+    .unwrap();
+    wsdl
+}

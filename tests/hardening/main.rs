@@ -2,6 +2,7 @@
 //! is one area (parsing and transport, WS-Security, faults, memory), sharing the helpers of
 //! `tests/common`. One test binary, so the crate is linked once for all of them.
 
+mod boot;
 #[path = "../common/mod.rs"]
 mod common;
 mod faults;
