@@ -8,6 +8,7 @@
 
 mod boot;
 mod check;
+mod demo;
 mod run;
 
 use std::net::SocketAddr;
@@ -15,6 +16,7 @@ use std::path::PathBuf;
 
 pub use boot::{build, catalogue};
 pub use check::{check, Inspection};
+pub use demo::{first_start_pki, start_example_providers};
 pub use run::{bind, finish, shutdown_signal, start_auditor_api, RunError};
 
 use crate::config::Config;
@@ -58,5 +60,43 @@ impl Paths {
         }
         config.gateway.data_dir = Some(self.data_dir(&config));
         Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn paths(data_dir: Option<&str>, audit_db: Option<&str>) -> Paths {
+        Paths {
+            config: PathBuf::from("gateway.toml"),
+            data_dir: data_dir.map(PathBuf::from),
+            audit_db: audit_db.map(String::from),
+        }
+    }
+
+    #[test]
+    fn the_operator_s_paths_win_then_the_configuration_then_the_defaults() {
+        let plain = Config::parse(Path::new("gateway.toml"), "").unwrap();
+        assert_eq!(paths(None, None).data_dir(&plain), PathBuf::from("data"));
+        assert_eq!(
+            paths(None, None).audit_url(&plain),
+            Path::new("data").join("audit.db").display().to_string()
+        );
+        let set = Config::parse(
+            Path::new("gateway.toml"),
+            "[gateway]\ndata_dir = \"state\"\n[audit]\ndatabase = \"postgres://db/lt\"\n",
+        )
+        .unwrap();
+        assert_eq!(paths(None, None).data_dir(&set), PathBuf::from("state"));
+        assert_eq!(paths(None, None).audit_url(&set), "postgres://db/lt");
+        let given = paths(Some("here"), Some("there.db"));
+        assert_eq!(given.data_dir(&set), PathBuf::from("here"));
+        assert_eq!(given.audit_url(&set), "there.db");
+        assert_eq!(
+            paths(Some("here"), None).audit_url(&plain),
+            Path::new("here").join("audit.db").display().to_string()
+        );
     }
 }

@@ -16,6 +16,11 @@ pub enum RunError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error("cannot start the example providers on {addr}: {source}")]
+    Providers {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
     #[error("{0}")]
     AuditorSettings(String),
     #[error("auditor's API on {addr}: {source}")]

@@ -1,48 +1,27 @@
 //! `lienthong demo`: the gateway plus the example provider agencies, so the README's first
 //! command works on a fresh, offline machine.
 
-use anyhow::Context;
-
 use crate::app;
 use crate::cli::serve::{build_gateway, load_config, print_services, watch_for_reload, ServeArgs};
 use crate::cli::Common;
 
 pub fn run(common: &Common, args: &ServeArgs) -> anyhow::Result<i32> {
     let config = load_config(common, args)?;
-    // The README's first command must work on a fresh machine: make the development PKI
-    // on first start (existing keys are kept).
-    let data_dir = common.data_dir(&config);
-    if !crate::wssec::default_key(&data_dir).exists() {
-        let report = crate::wssec::pki::init(
-            &data_dir,
-            &config.gateway.node_id,
-            &config.agencies,
-            false,
-            Default::default(),
-        )
-        .map_err(|e| anyhow::anyhow!("cannot create the development PKI: {e}"))?;
+    if let Some(report) =
+        app::first_start_pki(&common.paths(), &config).map_err(anyhow::Error::msg)?
+    {
         eprintln!("lienthong demo: {}", crate::wssec::pki::WARNING);
         eprintln!(
             "  created {} certificate(s) under {}",
             report.created.len(),
-            crate::wssec::pki::pki_dir(&data_dir).display()
+            crate::wssec::pki::pki_dir(&common.data_dir(&config)).display()
         );
     }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     rt.block_on(async move {
-        let provider_addrs = crate::providers::listen_addresses(&config);
-        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        for addr in &provider_addrs {
-            let listener = tokio::net::TcpListener::bind(addr)
-                .await
-                .with_context(|| format!("cannot start the example providers on {addr}"))?;
-            let mut rx = stop_rx.clone();
-            tokio::spawn(crate::providers::serve(listener, None, async move {
-                let _ = rx.changed().await;
-            }));
-        }
+        let (provider_addrs, stop_tx) = app::start_example_providers(&config).await?;
         let (listener, config) = app::bind(config).await?;
         let addr = listener.local_addr()?;
         let gw = build_gateway(common, config)?;
