@@ -324,11 +324,12 @@ fn header_blocks(received: &serde_json::Value) -> Vec<String> {
 
 #[test]
 fn namespace_names_with_markup_reach_the_provider_unchanged() {
-    // A namespace name holding `"`, `<` and `&` (written as references), declared on the
-    // Envelope for a header block: the gateway copies the declaration onto the block it
-    // forwards, through its attribute escaper, once. libxml2's C14N refuses a namespace
-    // name that is not a URI anywhere in a document it signs or verifies, so only a
-    // pass-through service (nothing signed on the way in or out) meets one.
+    // A namespace name holding `&` and `'` (written as references, both allowed in a URI),
+    // declared on the Envelope for a header block: the gateway copies the declaration onto
+    // the block it forwards, through its attribute escaper, once. Markup a URI cannot hold
+    // (`"`, `<`) is refused by the scan, as libxml2 would refuse it. Only a pass-through
+    // service (nothing signed on the way in or out) is used, so that the names reach the
+    // provider as the gateway wrote them.
     let gw = Gateway::start(|doc| {
         for (key, on) in [
             ("dangerous_accept_unsigned", true),
@@ -337,29 +338,41 @@ fn namespace_names_with_markup_reach_the_provider_unchanged() {
             service_security(doc, "ho-tich", key, toml::Value::Boolean(on));
         }
         // Unsigned, so forwarded only because the service names it.
-        let allowed = toml::Value::Array(vec!["{urn:q\"<&}Note".into()]);
+        let allowed = toml::Value::Array(vec!["{urn:q&'x}Note".into()]);
         service_security(doc, "ho-tich", "forward_unsigned_headers", allowed);
     });
-    let body = format!(
-        r#"<soap:Envelope xmlns:soap="{S11}" xmlns:q="urn:q&quot;&lt;&amp;"><soap:Header><q:Note>x</q:Note></soap:Header><soap:Body>{}</soap:Body></soap:Envelope>"#,
-        without_comments(&example("ho-tich-TraCuuKhaiSinh"))
-    );
+    let with_namespace = |name: &str| {
+        format!(
+            r#"<soap:Envelope xmlns:soap="{S11}" xmlns:q="{name}"><soap:Header><q:Note>x</q:Note></soap:Header><soap:Body>{}</soap:Body></soap:Envelope>"#,
+            without_comments(&example("ho-tich-TraCuuKhaiSinh"))
+        )
+    };
+    let body = with_namespace("urn:q&amp;&apos;x");
     let unsigned =
         |body: &str| post_unsigned11(gw.gateway.addr, "ho-tich", PROVINCE, body.as_bytes());
     let r = unsigned(&body);
     assert_eq!(r.status, 200, "{}", r.text());
-    // The provider read the envelope (so it was well-formed) and the block's namespace as
-    // the text the caller wrote, not escaped twice (`&amp;quot;`).
+    // The provider read the envelope (so it was well-formed) and the block's namespace
+    // escaped once, not twice (`&amp;amp;`).
     let blocks = header_blocks(&last_received(&gw));
     assert!(
-        blocks.contains(&"{urn:q&quot;&lt;&amp;}Note".to_string()),
+        blocks.iter().any(|b| b.starts_with("{urn:q&amp;")
+            && b.ends_with("x}Note")
+            && !b.contains("&amp;amp;")),
         "{blocks:?}"
     );
 
     // The same name in a fault (a mandatory block the gateway does not understand).
     let r = unsigned(&body.replace("<q:Note>", r#"<q:Note soap:mustUnderstand="1">"#));
     let t = assert_fault(&r, "soap:MustUnderstand");
-    assert!(t.contains("{urn:q&quot;&lt;&amp;}Note"), "{t}");
+    assert!(t.contains("{urn:q&amp;") && !t.contains("&amp;amp;"), "{t}");
+    assert_well_formed(&r);
+    assert_eq!(gw.provider_calls(), 1);
+
+    // Markup no URI can hold is refused before anything is forwarded.
+    let r = unsigned(&with_namespace("urn:q&quot;&lt;&amp;"));
+    let t = assert_fault(&r, "soap:Client");
+    assert!(t.contains("not a URI reference"), "{t}");
     assert_well_formed(&r);
     assert_eq!(gw.provider_calls(), 1);
 }
