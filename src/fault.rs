@@ -1,4 +1,5 @@
-//! Every internal error becomes a SOAP fault here, and only here.
+//! The SOAP fault: its value and its SOAP 1.1 / 1.2 rendering. Which error becomes which
+//! fault is decided in one place, `pipeline::fault_map`.
 //!
 //! A fault tells the caller what it can act on (the class, a standard subcode, a short
 //! reason) and the exchange id to quote to an auditor; internals (paths, stack traces,
@@ -8,7 +9,6 @@
 use http::StatusCode;
 
 use crate::model::SoapVersion;
-use crate::pipeline::PipelineError;
 use crate::xml::{escape, ns, QName};
 
 /// SOAP 1.2 names; SOAP 1.1 spells Sender `Client` and Receiver `Server`.
@@ -298,68 +298,6 @@ pub fn exchange_entry(exchange_id: &str) -> String {
     let mut out = String::with_capacity(128);
     fault_detail(&mut out, None, exchange_id, &[]);
     out
-}
-
-impl From<&PipelineError> for Fault {
-    fn from(e: &PipelineError) -> Self {
-        use crate::pipeline::envelope::EnvelopeError as E;
-        use crate::pipeline::receive::ReceiveError as R;
-        use PipelineError as P;
-        match e {
-            P::Receive(r) => match r {
-                R::UnknownService(_) => {
-                    Fault::sender(r.to_string()).with_status(StatusCode::NOT_FOUND)
-                }
-                R::TooLarge { .. } | R::InflateRatio { .. } => {
-                    Fault::sender(r.to_string()).with_status(StatusCode::PAYLOAD_TOO_LARGE)
-                }
-                R::MethodNotAllowed => {
-                    Fault::sender(r.to_string()).with_status(StatusCode::METHOD_NOT_ALLOWED)
-                }
-                R::Overloaded => {
-                    Fault::receiver(r.to_string()).with_status(StatusCode::SERVICE_UNAVAILABLE)
-                }
-                R::Timeout => Fault::sender(r.to_string()).with_status(StatusCode::REQUEST_TIMEOUT),
-                // RFC 9110 §15.5.16: the content type, its charset or the content coding
-                // is not one accepted.
-                R::UnsupportedMediaType(_) | R::Charset(_) | R::UnsupportedEncoding(_) => {
-                    Fault::sender(r.to_string()).with_status(StatusCode::UNSUPPORTED_MEDIA_TYPE)
-                }
-                R::Read(_) | R::AmbiguousLength | R::BadGzip(_) => Fault::sender(r.to_string()),
-            },
-            P::Envelope(env) => match env {
-                E::VersionMismatch(_) => Fault::version_mismatch(env.to_string()),
-                E::MustUnderstand(blocks) => {
-                    Fault::must_understand(env.to_string(), blocks.clone())
-                }
-                _ => Fault::sender(env.to_string()),
-            },
-            P::Dispatch(d) => Fault::sender(d.to_string()),
-            P::Security(w) => crate::wssec::fault_for(w),
-            P::Headers(h @ crate::pipeline::headers::HeaderError::MustUnderstand(block)) => {
-                Fault::must_understand(h.to_string(), vec![block.clone()])
-            }
-            P::Authorise(a) => {
-                Fault::sender(a.to_string()).with_subcode(Subcode::lienthong("AccessDenied"))
-            }
-            P::Validate(v) => crate::schema::fault_for(v),
-            P::Map(m) => crate::mapping::fault_for(m),
-            P::Forward(f) => {
-                use crate::pipeline::forward::ForwardError as F;
-                let status = match f {
-                    F::Timeout => StatusCode::GATEWAY_TIMEOUT,
-                    _ => StatusCode::BAD_GATEWAY,
-                };
-                Fault::receiver(f.to_string())
-                    .with_subcode(Subcode::lienthong("ProviderUnavailable"))
-                    .with_status(status)
-            }
-            P::Audit(_) => Fault::receiver("the exchange could not be recorded; refused")
-                .with_subcode(Subcode::lienthong("AuditUnavailable"))
-                .with_status(StatusCode::SERVICE_UNAVAILABLE),
-            P::Internal(_) => Fault::receiver("internal gateway error"),
-        }
-    }
 }
 
 #[cfg(test)]

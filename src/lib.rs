@@ -12,8 +12,8 @@
 //! `docs/DESIGN.md` draws it with what each stage checks, and gives the module map and
 //! the layer rule (imports point down) the layout below follows.
 //!
-//! A stage returns `Result<_, PipelineError>`; [`fault`] turns any error into the SOAP 1.1
-//! or 1.2 fault the caller receives, and the audit record is written before any answer
+//! A stage returns `Result<_, PipelineError>`; [`pipeline::fault_map`] turns any error into
+//! the SOAP 1.1 or 1.2 fault the caller receives, and the audit record is written before any answer
 //! leaves the gateway (fail closed).
 //!
 //! # Layout

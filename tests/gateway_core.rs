@@ -527,17 +527,7 @@ fn check_reports_a_broken_wsdl_with_file_and_line() {
 fn graceful_shutdown_finishes_in_flight_exchanges() {
     let mut gw = Gateway::start(|doc| {
         unsigned(doc);
-        for s in doc.get_mut("services").unwrap().as_array_mut().unwrap() {
-            let t = s.as_table_mut().unwrap();
-            if t["name"].as_str() == Some("mot-cua") {
-                let ep = t["endpoint"]
-                    .as_str()
-                    .unwrap()
-                    .replace("/mot-cua", "/_hang");
-                t.insert("endpoint".into(), ep.into());
-                t.insert("timeout_ms".into(), toml::Value::Integer(2000));
-            }
-        }
+        hang_service(doc, "mot-cua", 2000);
     });
     let addr = gw.gateway.addr;
     let body = envelope12(&example("mot-cua-TraCuuTrangThaiHoSo"));

@@ -10,8 +10,9 @@ use std::path::{Path, PathBuf};
 use lienthong::config::Config;
 use lienthong::fault::FaultCode;
 use lienthong::model::SoapVersion;
+use lienthong::pipeline::fault_map;
 use lienthong::registry::Service;
-use lienthong::schema::{self, Direction};
+use lienthong::schema::Direction;
 use lienthong::wsdl::Catalog;
 
 const T: &str = "urn:tinh:tiep-nhan-ho-so:1";
@@ -85,7 +86,7 @@ fn provincial_operation_is_validated_against_the_contract_without_mapping() {
     let err = svc
         .validate(op, Direction::Request, bad.as_bytes())
         .unwrap_err();
-    let fault = schema::fault_for(&err);
+    let fault = fault_map::validation(&err);
     assert_eq!(fault.code, FaultCode::Sender);
     assert_eq!(fault.code_label(), "lt:SchemaViolation");
     assert_eq!(fault.details.len(), 1, "{:?}", fault.details);
@@ -97,7 +98,7 @@ fn provincial_operation_is_validated_against_the_contract_without_mapping() {
     // A district document sent to the provincial operation is refused by its root.
     let district = golden("ho-so-huyen-tinh/tests/toi-thieu/input.xml");
     let err = svc.validate(op, Direction::Request, &district).unwrap_err();
-    assert!(schema::fault_for(&err).details[0].contains("expected root element"));
+    assert!(fault_map::validation(&err).details[0].contains("expected root element"));
 }
 
 #[test]
@@ -114,7 +115,7 @@ fn invalid_district_request_is_a_sender_fault_listing_each_violation() {
     let err = svc
         .validate(op, Direction::Request, bad.as_bytes())
         .unwrap_err();
-    let fault = schema::fault_for(&err);
+    let fault = fault_map::validation(&err);
     assert_eq!(fault.code, FaultCode::Sender);
     assert_eq!(fault.details.len(), 2, "{:?}", fault.details);
     // The document uses a default namespace: paths name elements as it writes them.
@@ -137,7 +138,7 @@ fn invalid_provider_answer_is_a_receiver_fault() {
     let err = svc
         .validate(op, Direction::Response, bad.as_bytes())
         .unwrap_err();
-    let fault = schema::fault_for(&err);
+    let fault = fault_map::validation(&err);
     assert_eq!(fault.code, FaultCode::Receiver);
     assert_eq!(fault.code_label(), "lt:InvalidProviderAnswer");
     assert!(
@@ -157,7 +158,7 @@ fn a_value_the_mapping_cannot_convert_fails_whole_as_a_sender_fault() {
     let Err(err) = svc.map(op, Direction::Request, input) else {
         panic!("mapped a non-date");
     };
-    let fault = lienthong::mapping::fault_for(&err);
+    let fault = fault_map::mapping(&err);
     assert_eq!(fault.code, FaultCode::Sender);
     assert_eq!(fault.code_label(), "lt:MappingFailed");
     assert_eq!(

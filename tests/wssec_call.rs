@@ -15,7 +15,8 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use lienthong::fault::Fault;
 use lienthong::model::SoapVersion;
-use lienthong::wssec::{fault_for, Engine};
+use lienthong::pipeline::fault_map;
+use lienthong::wssec::Engine;
 use wssec_util::*;
 
 #[derive(Clone, Copy)]
@@ -40,7 +41,7 @@ async fn answer(engine: Arc<Engine>, mode: Mode, body: Bytes) -> hyper::Response
             (200, request(SoapVersion::V11, ANSWER))
         }
         Err(e) => {
-            let f: Fault = fault_for(&e);
+            let f: Fault = fault_map::security(&e);
             (500, f.render(SoapVersion::V11, "test"))
         }
     };

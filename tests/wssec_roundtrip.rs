@@ -93,9 +93,10 @@ fn faults_are_signed_too() {
     let f = Fixture::new("");
     let engine = f.engine();
     for version in [SoapVersion::V11, SoapVersion::V12] {
-        let fault = lienthong::wssec::fault_for(&lienthong::wssec::WssError::MessageExpired(
-            "the message has expired (wsu:Expires)".into(),
-        ));
+        let fault =
+            lienthong::pipeline::fault_map::security(&lienthong::wssec::WssError::MessageExpired(
+                "the message has expired (wsu:Expires)".into(),
+            ));
         let signed = engine.sign(fault.render(version, "exchange-1")).unwrap();
         let env = parse(&signed, version);
         assert!(env.is_fault());

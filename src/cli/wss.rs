@@ -8,7 +8,8 @@ use clap::Subcommand;
 use crate::cli::Common;
 use crate::config::Config;
 use crate::model::AgencyCode;
-use crate::wssec::{fault_for, pki, Engine, Signer};
+use crate::pipeline::fault_map;
+use crate::wssec::{pki, Engine, Signer};
 
 #[derive(Debug, Subcommand)]
 pub enum WssCommand {
@@ -79,7 +80,7 @@ pub fn run(common: &Common, cmd: WssCommand) -> anyhow::Result<i32> {
                 }
                 Err(e) => {
                     // The operator's tool: the libraries' detail too, not only the fault's.
-                    let fault = fault_for(&e);
+                    let fault = fault_map::security(&e);
                     let why = e.audit_reason();
                     eprintln!("{}: {}: {why}", file.display(), fault.code_label());
                     Ok(1)

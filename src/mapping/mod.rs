@@ -26,7 +26,6 @@ use std::sync::Arc;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use crate::fault::{Fault, Subcode};
 use crate::problem::{Problem, Problems};
 use crate::schema::model::Xsd;
 use crate::schema::tree::Tree;
@@ -79,33 +78,6 @@ pub enum Failure {
     Input(String),
     #[error("the mapped document does not match the target schema ({} problems)", violations.len())]
     Output { violations: Vec<String> },
-}
-
-/// A request that cannot be mapped is the consumer's to fix (its values); an answer that
-/// cannot be mapped back is the provider's, and its details stay in the log and audit. A
-/// mapping that cannot run at all on a request already validated (`Failure::Input`: the
-/// stylesheet, libxml2 or libxslt failed) is the gateway's, and its text (a library's)
-/// stays in the log and audit too.
-pub fn fault_for(e: &MappingError) -> Fault {
-    match e.direction {
-        Direction::Request => {
-            let details = match &e.failure {
-                Failure::Output { violations } => violations.clone(),
-                Failure::Input(_) => {
-                    return Fault::receiver("the gateway could not map the request")
-                        .with_subcode(Subcode::lienthong("MappingFailed"))
-                }
-                other => vec![other.to_string()],
-            };
-            Fault::sender("the request cannot be mapped to the provider's schema")
-                .with_subcode(Subcode::lienthong("MappingFailed"))
-                .with_details(details)
-        }
-        Direction::Response => {
-            Fault::receiver("the provider's answer cannot be mapped to the consumer's schema")
-                .with_subcode(Subcode::lienthong("MappingFailed"))
-        }
-    }
 }
 
 enum Kind {
@@ -538,14 +510,6 @@ mod tests {
             e.failure.to_string(),
             "cannot map /h:HoSo/h:DanhSachGiayTo/h:GiayTo[2]/h:BanChinh: 'X' is not in code list `co-khong`"
         );
-        let f = fault_for(&e);
-        assert_eq!(f.code_label(), "lt:MappingFailed");
-        assert_eq!(f.details.len(), 1);
-        let e2 = MappingError {
-            direction: Direction::Response,
-            ..e
-        };
-        assert!(fault_for(&e2).details.is_empty());
     }
 
     #[test]

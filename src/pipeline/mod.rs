@@ -20,12 +20,13 @@
 //!  audit     record committed before the answer leaves            (async, fail closed)
 //! ```
 //!
-//! Every stage returns `Result<_, PipelineError>`; [`crate::fault`] turns errors into faults.
+//! Every stage returns `Result<_, PipelineError>`; [`fault_map`] turns errors into faults.
 
 pub mod audit;
 pub mod authorise;
 pub mod dispatch;
 pub mod envelope;
+pub mod fault_map;
 pub mod forward;
 pub mod headers;
 pub mod inflate;
@@ -74,9 +75,23 @@ pub enum PipelineError {
     #[error(transparent)]
     Forward(#[from] forward::ForwardError),
     #[error(transparent)]
+    Deadline(#[from] DeadlineError),
+    #[error(transparent)]
     Audit(#[from] crate::audit::AuditError),
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+/// `[limits] request_timeout_ms` ran out before the answer was ready. Who was being
+/// waited for decides whose fault it is (see [`fault_map`]).
+#[derive(Debug, thiserror::Error)]
+pub enum DeadlineError {
+    /// Nothing was forwarded yet: the caller's request, or the gateway's checks of it.
+    #[error("the request was not received in time")]
+    Request,
+    /// The request was forwarded: the provider's answer was being waited for (or checked).
+    #[error("the provider did not answer in time")]
+    Provider,
 }
 
 impl PipelineError {
@@ -163,7 +178,9 @@ where
     let result = match tokio::time::timeout(deadline, run(&gw, &service_name, req, &mut rec)).await
     {
         Ok(r) => r,
-        Err(_) => Err(PipelineError::Receive(receive::ReceiveError::Timeout)),
+        // `run` sets `forwarded_at` just before it waits for the provider.
+        Err(_) if rec.forwarded_at.is_some() => Err(DeadlineError::Provider.into()),
+        Err(_) => Err(DeadlineError::Request.into()),
     };
     let answer = match result {
         Ok(a) => {

@@ -40,8 +40,6 @@ pub enum ReceiveError {
     /// The HTTP library's reason is for the audit record only.
     #[error("the request body could not be read")]
     Read(String),
-    #[error("the request was not received in time")]
-    Timeout,
     #[error("the gateway is at its limit of concurrent exchanges; retry later")]
     Overloaded,
 }

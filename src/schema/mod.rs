@@ -21,7 +21,6 @@ pub mod tree;
 
 pub use set::SchemaSet;
 
-use crate::fault::{Fault, Subcode};
 /// Which message failed validation decides who is at fault.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {
@@ -36,20 +35,4 @@ pub enum ValidationError {
         direction: Direction,
         violations: Vec<String>,
     },
-}
-
-pub fn fault_for(e: &ValidationError) -> Fault {
-    match e {
-        ValidationError::Invalid {
-            direction: Direction::Request,
-            violations,
-        } => Fault::sender("the request does not match the service schema")
-            .with_subcode(Subcode::lienthong("SchemaViolation"))
-            .with_details(violations.clone()),
-        ValidationError::Invalid {
-            direction: Direction::Response,
-            ..
-        } => Fault::receiver("the provider's answer does not match the service schema")
-            .with_subcode(Subcode::lienthong("InvalidProviderAnswer")),
-    }
 }

@@ -57,7 +57,6 @@ use std::time::Duration;
 use chrono::Utc;
 
 use crate::config::Config;
-use crate::fault::{Fault, Subcode};
 use crate::model::AgencyCode;
 use crate::pipeline::envelope::Envelope;
 use crate::problem::{Problem, Problems};
@@ -129,27 +128,6 @@ impl WssError {
             other => other.to_string(),
         }
     }
-}
-
-pub fn fault_for(e: &WssError) -> Fault {
-    let sub = match e.kind() {
-        // `kind()` never returns `Detailed`; it is listed to keep the match exhaustive.
-        WssError::InvalidSecurity(_) | WssError::Replay(_) | WssError::Detailed { .. } => {
-            "InvalidSecurity"
-        }
-        WssError::InvalidSecurityToken(_) => "InvalidSecurityToken",
-        WssError::FailedAuthentication(_) => "FailedAuthentication",
-        WssError::FailedCheck(_) => "FailedCheck",
-        WssError::SecurityTokenUnavailable(_) => "SecurityTokenUnavailable",
-        WssError::MessageExpired(_) => "MessageExpired",
-        WssError::UnsupportedAlgorithm(_) => "UnsupportedAlgorithm",
-        WssError::UnsupportedSecurityToken(_) => "UnsupportedSecurityToken",
-        WssError::ReplayCacheUnavailable(_) => {
-            return Fault::receiver("the gateway cannot check for replays at the moment")
-        }
-        WssError::Signing(_) => return Fault::receiver("the gateway could not sign its message"),
-    };
-    Fault::sender(e.kind().to_string()).with_subcode(Subcode::wsse(sub))
 }
 
 /// A signature to record once in the replay cache.
@@ -508,24 +486,6 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fault::FaultCode;
-
-    #[test]
-    fn errors_map_to_wss_subcodes() {
-        let f = fault_for(&WssError::Replay("again".into()));
-        assert_eq!(f.code, FaultCode::Sender);
-        assert_eq!(f.code_label(), "wsse:InvalidSecurity");
-        let f = fault_for(&WssError::MessageExpired("old".into()));
-        assert_eq!(f.code_label(), "wsse:MessageExpired");
-        let f = fault_for(&WssError::UnsupportedAlgorithm("sha1".into()));
-        assert_eq!(f.code_label(), "wsse:UnsupportedAlgorithm");
-        // The gateway's own trouble is the Receiver's, and says nothing of internals.
-        let f = fault_for(&WssError::ReplayCacheUnavailable("redis: refused".into()));
-        assert_eq!(f.code, FaultCode::Receiver);
-        assert!(!f.reason.contains("redis"));
-        let f = fault_for(&WssError::Signing("key".into()));
-        assert_eq!(f.code, FaultCode::Receiver);
-    }
 
     #[test]
     fn engine_is_send_and_sync() {

@@ -590,3 +590,19 @@ pub fn broken_wsdl(dir: &Path) -> PathBuf {
     .unwrap();
     wsdl
 }
+
+/// Points service `name` at the example providers' `/_hang` (accepts, never answers), with
+/// the service's own `timeout_ms`.
+pub fn hang_service(doc: &mut toml::Table, name: &str, timeout_ms: i64) {
+    for s in doc["services"].as_array_mut().unwrap() {
+        let t = s.as_table_mut().unwrap();
+        if t["name"].as_str() == Some(name) {
+            let ep = t["endpoint"]
+                .as_str()
+                .unwrap()
+                .replace(&format!("/{name}"), "/_hang");
+            t.insert("endpoint".into(), ep.into());
+            t.insert("timeout_ms".into(), toml::Value::Integer(timeout_ms));
+        }
+    }
+}

@@ -506,3 +506,32 @@ fn must_understand_faults_name_each_block_not_understood() {
     assert!(reason(&r).contains("{urn:x:1}Must"), "{t}");
     assert_eq!(gw.provider_calls(), 0);
 }
+
+/// `[limits] request_timeout_ms` running out while the provider is being waited for is the
+/// provider's delay, not the caller's: a Receiver fault with 504 (RFC 9110 §15.6.5), as
+/// when the service's own `timeout_ms` runs out, never the caller's 408.
+#[test]
+fn the_whole_exchange_deadline_while_the_provider_is_slow_is_a_receiver_504() {
+    let gw = Gateway::start(|doc| {
+        unsigned(doc);
+        doc["limits"]
+            .as_table_mut()
+            .unwrap()
+            .insert("request_timeout_ms".into(), toml::Value::Integer(1000));
+        hang_service(doc, "ho-tich", 20_000);
+    });
+    let payload = example("ho-tich-TraCuuKhaiSinh");
+    for version in [SoapVersion::V11, SoapVersion::V12] {
+        let r = post(&gw, version, None, &envelope(version, &payload));
+        assert_eq!(r.status, 504, "{version:?}: {}", r.text());
+        let class = match version {
+            SoapVersion::V11 => "<faultcode>soap:Server</faultcode>",
+            SoapVersion::V12 => "<env:Value>env:Receiver</env:Value>",
+        };
+        assert!(r.text().contains(class), "{version:?}: {}", r.text());
+        assert_eq!(reason(&r), "the provider did not answer in time");
+        let rec = audit_of(&gw, &r);
+        assert_eq!(rec["fault_code"], "lt:ProviderUnavailable", "{rec}");
+        assert_eq!(rec["outcome"], "failed", "{rec}");
+    }
+}
