@@ -12,7 +12,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 
 use lienthong::config::Limits;
 use lienthong::model::SoapVersion;
-use lienthong::pipeline::envelope;
+use lienthong::soap::envelope;
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -9,7 +9,7 @@ use bytes::Bytes;
 use criterion::{black_box, BenchmarkId, Criterion};
 use lienthong::config::Config;
 use lienthong::model::SoapVersion;
-use lienthong::pipeline::envelope::{self, Envelope};
+use lienthong::soap::envelope::{self, Envelope};
 use lienthong::wssec::{pki, Engine, ServicePolicy, Signer};
 use openssl::hash::MessageDigest;
 use openssl::pkey::{PKey, Private};

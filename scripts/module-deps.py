@@ -31,7 +31,7 @@ from collections import defaultdict
 # this list and the table in DESIGN.md the same.
 LAYERS = [
     ("foundation", ["model", "xml", "percent", "problem"]),
-    ("soap vocabulary", ["fault", "target"]),
+    ("soap vocabulary", ["soap", "target"]),
     ("configuration", ["config"]),
     ("contracts", ["wsdl"]),
     ("message layers", ["schema", "wssec", "audit"]),

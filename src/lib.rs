@@ -21,6 +21,8 @@
 //! - [`config`]: `conf/gateway.toml` parsed into a typed [`config::Config`] in one step.
 //! - [`model`]: the small shared vocabulary (agency codes, service names, SOAP versions).
 //! - [`xml`]: namespaces, QNames, the hardened parser limits, an escaping writer.
+//! - [`soap`]: the SOAP vocabulary: the envelope scan and recognition, the `Fault` value and
+//!   its rendering (which error becomes which fault: `pipeline::fault_map`).
 //! - [`wsdl`]: WSDL 1.1 / XSD loading with an XML catalog, operation dispatch tables, and
 //!   publishing (`?wsdl`, `?xsd=`) with the gateway's own address.
 //! - [`wssec`]: WS-Security through libxmlsec1: verify callers, sign what the gateway sends.
@@ -48,7 +50,6 @@ pub mod app;
 pub mod audit;
 pub mod cli;
 pub mod config;
-pub mod fault;
 pub mod mapping;
 pub mod model;
 pub mod percent;
@@ -59,6 +60,7 @@ pub mod registry;
 pub mod reload;
 pub mod schema;
 pub mod server;
+pub mod soap;
 pub mod target;
 pub mod web;
 pub mod wsdl;

@@ -17,9 +17,9 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
-use crate::fault::Fault;
 use crate::pipeline::{self, receive};
 use crate::registry::Gateway;
+use crate::soap::fault::Fault;
 use crate::target::{Document, Target};
 use crate::xml::escape;
 

@@ -106,7 +106,7 @@ fn envelope(version: SoapVersion, payload: &str) -> Vec<u8> {
         Some(i) if payload.trim_start().starts_with("<?xml") => &payload[i + 2..],
         _ => payload,
     };
-    lienthong::pipeline::envelope::build(version, &[], payload.as_bytes())
+    lienthong::soap::envelope::build(version, &[], payload.as_bytes())
 }
 
 fn content_type(version: SoapVersion, action: &str) -> String {

@@ -8,11 +8,11 @@
 use std::path::{Path, PathBuf};
 
 use lienthong::config::Config;
-use lienthong::fault::FaultCode;
 use lienthong::model::SoapVersion;
 use lienthong::pipeline::fault_map;
 use lienthong::registry::Service;
 use lienthong::schema::Direction;
+use lienthong::soap::fault::FaultCode;
 use lienthong::wsdl::Catalog;
 
 const T: &str = "urn:tinh:tiep-nhan-ho-so:1";

@@ -7,7 +7,7 @@ use std::net::TcpListener;
 use std::time::Duration;
 
 use lienthong::model::SoapVersion;
-use lienthong::pipeline::envelope::{self, EnvelopeError};
+use lienthong::soap::envelope::{self, EnvelopeError};
 use lienthong::wssec::{pki, Signer, WssError};
 use wssec_util::*;
 

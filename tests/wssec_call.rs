@@ -13,9 +13,9 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use lienthong::fault::Fault;
 use lienthong::model::SoapVersion;
 use lienthong::pipeline::fault_map;
+use lienthong::soap::fault::Fault;
 use lienthong::wssec::Engine;
 use wssec_util::*;
 
@@ -29,7 +29,7 @@ const ANSWER: &str = r#"<ht:TraCuuKhaiSinhResponse xmlns:ht="urn:lienthong:examp
 
 async fn answer(engine: Arc<Engine>, mode: Mode, body: Bytes) -> hyper::Response<Full<Bytes>> {
     let env =
-        lienthong::pipeline::envelope::parse(body, SoapVersion::V11, &Default::default()).unwrap();
+        lienthong::soap::envelope::parse(body, SoapVersion::V11, &Default::default()).unwrap();
     let verified = engine.verify(&Default::default(), &env);
     let outcome = match verified {
         Ok(v) => engine.check_replay(v.replay()).await.map(|_| v),

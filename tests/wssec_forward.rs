@@ -7,7 +7,7 @@ mod wssec_util;
 use std::process::Command;
 
 use lienthong::model::SoapVersion;
-use lienthong::pipeline::envelope;
+use lienthong::soap::envelope;
 use lienthong::wssec::{consumer_security_for_provider, Expect, SignOptions};
 use lienthong::xml::ns;
 use wssec_util::*;

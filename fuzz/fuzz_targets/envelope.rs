@@ -10,7 +10,7 @@
 use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
 use lienthong::model::SoapVersion;
-use lienthong::pipeline::envelope;
+use lienthong::soap::envelope;
 use lienthong::xml::limits::XmlLimits;
 
 fuzz_target!(|data: &[u8]| {

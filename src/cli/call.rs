@@ -10,8 +10,8 @@ use clap::Args;
 use crate::cli::Common;
 use crate::config::Config;
 use crate::model::{AgencyCode, ServiceName, SoapVersion};
-use crate::pipeline::envelope;
 use crate::pipeline::forward::{Forwarder, ProviderTls};
+use crate::soap::envelope;
 use crate::wssec::{pki, Engine, Expect, Signer};
 
 #[derive(Debug, Args)]

@@ -8,14 +8,14 @@
 
 use http::StatusCode;
 
-use crate::fault::{Fault, Subcode};
 use crate::mapping::{Failure, MappingError};
-use crate::pipeline::envelope::EnvelopeError;
 use crate::pipeline::forward::ForwardError;
 use crate::pipeline::headers::HeaderError;
 use crate::pipeline::receive::ReceiveError;
 use crate::pipeline::{DeadlineError, PipelineError};
 use crate::schema::{Direction, ValidationError};
+use crate::soap::envelope::EnvelopeError;
+use crate::soap::fault::{Fault, Subcode};
 use crate::wssec::WssError;
 
 impl From<&PipelineError> for Fault {
@@ -167,7 +167,7 @@ pub fn mapping(e: &MappingError) -> Fault {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fault::FaultCode;
+    use crate::soap::fault::FaultCode;
 
     #[test]
     fn errors_map_to_wss_subcodes() {

@@ -15,8 +15,8 @@
 //! gateway's own namespace (`lt:Exchange`) are never taken from a caller, since the gateway
 //! writes its own.
 
-use crate::pipeline::envelope::{Envelope, HeaderBlock};
 use crate::pipeline::PipelineError;
+use crate::soap::envelope::{Envelope, HeaderBlock};
 use crate::wssec::{Caller, ServicePolicy, Verified, WssError};
 use crate::xml::{ns, QName};
 
@@ -112,7 +112,7 @@ mod tests {
         let text = format!(
             r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" xmlns:wsa="{WSA}"><s:Header>{headers}</s:Header><s:Body><a/></s:Body></s:Envelope>"#
         );
-        crate::pipeline::envelope::parse(Bytes::from(text), SoapVersion::V11, &Default::default())
+        crate::soap::envelope::parse(Bytes::from(text), SoapVersion::V11, &Default::default())
             .unwrap()
     }
 
@@ -162,8 +162,8 @@ mod tests {
         let env = envelope(r#"<wsa:Action s:mustUnderstand="1">urn:other</wsa:Action>"#);
         let err = select_signed(&env, vec![false]).unwrap_err();
         // The fault names the block (SOAP 1.2: in an env:NotUnderstood header).
-        let fault = crate::fault::Fault::from(&err);
-        assert_eq!(fault.code, crate::fault::FaultCode::MustUnderstand);
+        let fault = crate::soap::fault::Fault::from(&err);
+        assert_eq!(fault.code, crate::soap::fault::FaultCode::MustUnderstand);
         assert_eq!(fault.not_understood, [QName::new(WSA, "Action")]);
         match err {
             PipelineError::Headers(HeaderError::MustUnderstand(q)) => {

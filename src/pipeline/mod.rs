@@ -25,7 +25,6 @@
 pub mod audit;
 pub mod authorise;
 pub mod dispatch;
-pub mod envelope;
 pub mod fault_map;
 pub mod forward;
 pub mod headers;
@@ -48,9 +47,10 @@ use http::{HeaderValue, Request, Response, StatusCode};
 use http_body_util::Full;
 
 use crate::audit::{ExchangeRecord, Message, Outcome};
-use crate::fault::Fault;
 use crate::model::{AgencyCode, SoapVersion};
 use crate::registry::{Gateway, Service};
+use crate::soap::envelope;
+use crate::soap::fault::Fault;
 use crate::xml::ns;
 
 /// Any stage's error; [`Fault::from`] is the one place these become faults.

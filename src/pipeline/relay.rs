@@ -20,7 +20,7 @@ use crate::xml::ns;
 /// with the exchange id added to its detail. Returned unchanged if it cannot be read,
 /// which does not happen for a Fault the envelope parser accepted.
 pub fn provider_fault(version: SoapVersion, fault: &[u8], exchange_id: &str) -> Vec<u8> {
-    let entry = crate::fault::exchange_entry(exchange_id);
+    let entry = crate::soap::fault::exchange_entry(exchange_id);
     match insertion(version, fault) {
         Some(at) => at.apply(fault, &entry),
         None => {
@@ -200,7 +200,7 @@ mod tests {
     }
 
     fn entry() -> String {
-        crate::fault::exchange_entry(ID)
+        crate::soap::fault::exchange_entry(ID)
     }
 
     #[test]

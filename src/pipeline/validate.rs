@@ -5,9 +5,9 @@
 //! envelope where the payload starts) makes every violation name the line of the message
 //! as its sender wrote it.
 
-use crate::pipeline::envelope::Envelope;
 use crate::registry::Service;
 use crate::schema::{Direction, ValidationError};
+use crate::soap::envelope::Envelope;
 use crate::wsdl::Operation;
 
 pub fn request(

@@ -6,7 +6,7 @@
 
 use crate::config::ServiceConfig;
 use crate::model::AgencyCode;
-use crate::pipeline::envelope::Envelope;
+use crate::soap::envelope::Envelope;
 use crate::wssec::{Caller, Engine, WssError};
 
 /// `claimed`: the consumer named in the `x-lienthong-consumer` HTTP header, taken only for

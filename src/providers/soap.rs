@@ -580,7 +580,7 @@ pub mod testing {
             r#"<lt:Exchange xmlns:lt="{}"><lt:Consumer>000.00.00.H38</lt:Consumer></lt:Exchange>"#,
             ns::LIENTHONG
         );
-        crate::pipeline::envelope::build(version, &[exchange.into_bytes()], payload.as_bytes())
+        crate::soap::envelope::build(version, &[exchange.into_bytes()], payload.as_bytes())
     }
 
     pub fn content_type(version: SoapVersion, action: &str) -> String {

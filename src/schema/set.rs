@@ -271,7 +271,7 @@ impl SchemaSet {
         // report every violation with its path.
         if !self.is_empty()
             && expected_root.is_none_or(|want| {
-                crate::pipeline::envelope::root_name(payload).is_some_and(|r| r == *want)
+                crate::soap::envelope::root_name(payload).is_some_and(|r| r == *want)
             })
             && self.compiled().is_some_and(|c| c.stream_valid(payload))
         {

@@ -58,8 +58,8 @@ use chrono::Utc;
 
 use crate::config::Config;
 use crate::model::AgencyCode;
-use crate::pipeline::envelope::Envelope;
 use crate::problem::{Problem, Problems};
+use crate::soap::envelope::Envelope;
 
 pub use caller::{Caller, Declared, Verified};
 pub use config::{SecurityConfig, ServicePolicy};
@@ -164,7 +164,7 @@ pub struct Engine {
 /// already names an actor (it cannot be re-addressed without breaking well-formedness).
 pub fn consumer_security_for_provider(
     env: &Envelope,
-    block: &crate::pipeline::envelope::HeaderBlock,
+    block: &crate::soap::envelope::HeaderBlock,
 ) -> Option<Vec<u8>> {
     let doc = env.header_document(block);
     let start_tag_end = doc.iter().position(|&b| b == b'>')?;

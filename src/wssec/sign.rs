@@ -22,7 +22,7 @@ use super::policy::EXC_C14N;
 use super::token::{BASE64, X509V3};
 use super::WssError;
 use crate::model::SoapVersion;
-use crate::pipeline::envelope::{self, Envelope};
+use crate::soap::envelope::{self, Envelope};
 use crate::xml::limits::XmlLimits;
 use crate::xml::{escape, ns};
 

@@ -80,7 +80,7 @@ const PROVINCE: &str = "000.00.00.H38";
 
 /// An unsigned call of `ho-tich` (the consumer named by header) in `version`.
 fn ho_tich(version: lienthong::model::SoapVersion) -> Vec<u8> {
-    lienthong::pipeline::envelope::build(version, &[], example("ho-tich-TraCuuKhaiSinh").as_bytes())
+    lienthong::soap::envelope::build(version, &[], example("ho-tich-TraCuuKhaiSinh").as_bytes())
 }
 
 fn post(addr: SocketAddr, headers: &[(&str, &str)], body: &[u8]) -> HttpResponse {
@@ -425,7 +425,7 @@ fn large_signed_messages_within_the_limits_are_forwarded_and_limits_named() {
         if body.windows(16).any(|w| w == b"QUJDTGllblRob25n") {
             seen.store(body.len(), Ordering::SeqCst);
         }
-        let answer = lienthong::pipeline::envelope::build(
+        let answer = lienthong::soap::envelope::build(
             V11,
             &[],
             br#"<k:KetQua xmlns:k="urn:test:lon">da nhan</k:KetQua>"#,
@@ -461,7 +461,7 @@ fn large_signed_messages_within_the_limits_are_forwarded_and_limits_named() {
     assert!(received.load(Ordering::SeqCst) > 12_000_000);
 
     // Past max_request_bytes: 413 naming it (refused before it is parsed or verified).
-    let over = lienthong::pipeline::envelope::build(V11, &[], document(33 << 20).as_bytes());
+    let over = lienthong::soap::envelope::build(V11, &[], document(33 << 20).as_bytes());
     assert_fault(
         &send(over),
         413,
@@ -469,7 +469,7 @@ fn large_signed_messages_within_the_limits_are_forwarded_and_limits_named() {
         "exceeds max_request_bytes (33554432 bytes)",
     );
     // Within it, but one text node past max_value_bytes: the fault names that key.
-    let long = lienthong::pipeline::envelope::build(V11, &[], document(17 << 20).as_bytes());
+    let long = lienthong::soap::envelope::build(V11, &[], document(17 << 20).as_bytes());
     assert_fault(
         &send(long),
         500,

@@ -213,11 +213,11 @@ fn client(addr: SocketAddr, data: std::path::PathBuf, worker: usize, requests: u
             ),
             Kind::Tampered => tampered_ones[ci].clone(),
             Kind::Unsigned => {
-                lienthong::pipeline::envelope::build(call.version, &[], call.payload.as_bytes())
+                lienthong::soap::envelope::build(call.version, &[], call.payload.as_bytes())
             }
             Kind::Unauthorised => sign_with(signer(PLANNING), call.version, &call.payload),
             Kind::Truncated => {
-                let b = lienthong::pipeline::envelope::build(
+                let b = lienthong::soap::envelope::build(
                     call.version,
                     &[],
                     call.payload.as_bytes(),
@@ -226,7 +226,7 @@ fn client(addr: SocketAddr, data: std::path::PathBuf, worker: usize, requests: u
             }
             Kind::Doctype => format!(
                 "<!DOCTYPE e [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;\">]>{}",
-                String::from_utf8_lossy(&lienthong::pipeline::envelope::build(
+                String::from_utf8_lossy(&lienthong::soap::envelope::build(
                     call.version,
                     &[],
                     b"<e>&b;</e>"
@@ -238,18 +238,18 @@ fn client(addr: SocketAddr, data: std::path::PathBuf, worker: usize, requests: u
                     SoapVersion::V11 => "application/soap+xml; charset=utf-8",
                     SoapVersion::V12 => "text/xml; charset=utf-8",
                 };
-                lienthong::pipeline::envelope::build(call.version, &[], call.payload.as_bytes())
+                lienthong::soap::envelope::build(call.version, &[], call.payload.as_bytes())
             }
             Kind::Garbage => (0..512u32)
                 .map(|k| (k.wrapping_mul(2_654_435_761).wrapping_add(n as u32) >> 13) as u8)
                 .collect(),
             Kind::UnknownService => {
                 service = "khong-co";
-                lienthong::pipeline::envelope::build(call.version, &[], call.payload.as_bytes())
+                lienthong::soap::envelope::build(call.version, &[], call.payload.as_bytes())
             }
             Kind::TooDeep => {
                 let deep = format!("{}{}", "<d>".repeat(200), "</d>".repeat(200));
-                lienthong::pipeline::envelope::build(call.version, &[], deep.as_bytes())
+                lienthong::soap::envelope::build(call.version, &[], deep.as_bytes())
             }
             Kind::Oversized => vec![b' '; 11 * 1024 * 1024],
         };

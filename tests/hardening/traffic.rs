@@ -42,7 +42,7 @@ pub fn signer(data: &Path, agency: &str) -> Signer {
 
 /// `payload` in an envelope of `version`, signed by `signer`, with a fresh signature.
 pub fn sign_with(signer: &Signer, version: SoapVersion, payload: &str) -> Vec<u8> {
-    let envelope = lienthong::pipeline::envelope::build(version, &[], payload.as_bytes());
+    let envelope = lienthong::soap::envelope::build(version, &[], payload.as_bytes());
     signer
         .sign(
             &envelope,
@@ -186,7 +186,7 @@ pub fn mix(data: &Path) -> Vec<Case> {
         );
         push(
             "unsigned",
-            lienthong::pipeline::envelope::build(version, &[], valid.as_bytes()),
+            lienthong::soap::envelope::build(version, &[], valid.as_bytes()),
             &[400, 500],
         );
         push(

@@ -136,7 +136,7 @@ fn service_security(doc: &mut toml::Table, name: &str, key: &str, value: toml::V
 
 /// The answer is a well-formed SOAP 1.1 envelope (read by the gateway's own strict parser).
 fn assert_well_formed(r: &HttpResponse) {
-    lienthong::pipeline::envelope::parse(
+    lienthong::soap::envelope::parse(
         bytes::Bytes::from(r.body.clone()),
         lienthong::model::SoapVersion::V11,
         &Default::default(),

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use bytes::Bytes;
 use lienthong::config::Config;
 use lienthong::model::SoapVersion;
-use lienthong::pipeline::envelope::{self, Envelope};
+use lienthong::soap::envelope::{self, Envelope};
 use lienthong::wssec::{pki, Engine, Signer, Verified, WssError};
 
 pub const CONSUMER: &str = "000.00.21.H38";
