@@ -13,8 +13,8 @@
 //! the layer rule (imports point down) the layout below follows.
 //!
 //! A stage returns `Result<_, PipelineError>`; [`pipeline::fault_map`] turns any error into
-//! the SOAP 1.1 or 1.2 fault the caller receives, and the audit record is written before any answer
-//! leaves the gateway (fail closed).
+//! the SOAP 1.1 or 1.2 fault the caller receives, and the audit record is written before
+//! any answer leaves the gateway (fail closed).
 //!
 //! # Layout
 //!
