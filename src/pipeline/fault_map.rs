@@ -206,6 +206,18 @@ mod tests {
     }
 
     #[test]
+    fn the_gateways_own_failure_says_nothing_of_it() {
+        let e = PipelineError::from(crate::pipeline::InternalError::UnknownOperation);
+        let f = Fault::from(&e);
+        assert_eq!(f.code, FaultCode::Receiver);
+        assert_eq!(f.reason, "internal gateway error");
+        assert_eq!(
+            e.to_string(),
+            "internal error: dispatched operation not in the contract"
+        );
+    }
+
+    #[test]
     fn the_deadline_is_the_callers_only_before_anything_was_forwarded() {
         let f = Fault::from(&PipelineError::Deadline(DeadlineError::Request));
         assert_eq!(f.code, FaultCode::Sender);

@@ -79,7 +79,21 @@ pub enum PipelineError {
     #[error(transparent)]
     Audit(#[from] crate::audit::AuditError),
     #[error("internal error: {0}")]
-    Internal(String),
+    Internal(#[from] InternalError),
+}
+
+/// The gateway's own failure, whatever the message: always `internal gateway error` to the
+/// caller, this text to the log and the audit record only.
+#[derive(Debug, thiserror::Error)]
+pub enum InternalError {
+    #[error("a pipeline stage panicked")]
+    Panicked,
+    /// A blocking-pool task panicked or was cancelled.
+    #[error("{0}")]
+    Task(#[from] tokio::task::JoinError),
+    /// Dispatch returned an operation that is not its service's (a bug, not the caller's).
+    #[error("dispatched operation not in the contract")]
+    UnknownOperation,
 }
 
 /// `[limits] request_timeout_ms` ran out before the answer was ready. Who was being
@@ -147,11 +161,11 @@ where
         // As on the blocking pool, a panic becomes this exchange's Receiver fault (and its
         // audit record) instead of tearing down the connection's task unrecorded.
         return std::panic::catch_unwind(std::panic::AssertUnwindSafe(work))
-            .map_err(|_| PipelineError::Internal("a pipeline stage panicked".into()));
+            .map_err(|_| InternalError::Panicked.into());
     }
     tokio::task::spawn_blocking(work)
         .await
-        .map_err(|e| PipelineError::Internal(e.to_string()))
+        .map_err(|e| PipelineError::from(InternalError::from(e)))
 }
 
 /// Runs one exchange end to end; never fails: errors become signed faults, and the audit
@@ -287,7 +301,7 @@ async fn sign_off_thread(
     let engine = gw.security.clone();
     tokio::task::spawn_blocking(move || sign::answer(&engine, true, envelope))
         .await
-        .map_err(|e| PipelineError::Internal(e.to_string()))?
+        .map_err(|e| PipelineError::from(InternalError::from(e)))?
         .map_err(PipelineError::from)
 }
 
@@ -517,9 +531,7 @@ fn inbound(
             .operations
             .iter()
             .position(|o| std::ptr::eq(o, op))
-            .ok_or_else(|| {
-                PipelineError::Internal("dispatched operation not in the contract".into())
-            })?,
+            .ok_or(InternalError::UnknownOperation)?,
         action,
         envelope,
     })
