@@ -271,6 +271,33 @@ pub fn parse(
         let end = reader.buffer_position() as usize;
         match event {
             Event::Decl(d) => {
+                // XML 1.0 §2.8: the declaration starts the document and names its version;
+                // `<?xml?>` anywhere else, or without a version, is a processing instruction
+                // with a reserved name, which libxml2 refuses (the envelope fuzz target's
+                // third finding).
+                if start != 0 {
+                    return Err(EnvelopeError::Malformed(
+                        "the XML declaration must start the document".into(),
+                    ));
+                }
+                let version = d.version().map_err(|_| {
+                    EnvelopeError::Malformed("the XML declaration names no version".into())
+                })?;
+                let digits = version.strip_prefix("1.").unwrap_or_default();
+                if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(EnvelopeError::Malformed(
+                        "the XML declaration's version is not 1.x".into(),
+                    ));
+                }
+                if let Some(standalone) = d.standalone() {
+                    let standalone =
+                        standalone.map_err(|e| EnvelopeError::Malformed(e.to_string()))?;
+                    if !matches!(&*standalone, "yes" | "no") {
+                        return Err(EnvelopeError::Malformed(
+                            "the XML declaration's standalone is neither yes nor no".into(),
+                        ));
+                    }
+                }
                 if let Some(enc) = d.encoding() {
                     let enc = enc.map_err(|e| EnvelopeError::Malformed(e.to_string()))?;
                     if !enc.eq_ignore_ascii_case("utf-8") {
@@ -844,6 +871,33 @@ mod tests {
             Err(EnvelopeError::NotAnEnvelope(_))
         ));
         inside("&#32;&#x9;").unwrap();
+    }
+
+    #[test]
+    fn the_xml_declaration_starts_the_document_and_names_its_version() {
+        let body = r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><a/></s:Body></s:Envelope>"#;
+        for decl in [
+            "<?xml version=\"1.0\"?>",
+            "<?xml version='1.0' encoding='UTF-8' standalone='yes'?>",
+        ] {
+            parse11(&format!("{decl}{body}")).unwrap();
+        }
+        for decl in [
+            "<?xml?>",
+            "<?xml encoding=\"UTF-8\"?>",
+            "<?xml version=\"2.0\"?>",
+            "<?xml version=\"1.\"?>",
+            "<?xml version=\"1.0\" standalone=\"maybe\"?>",
+            " <?xml version=\"1.0\"?>",
+        ] {
+            assert!(
+                matches!(
+                    parse11(&format!("{decl}{body}")),
+                    Err(EnvelopeError::Malformed(_))
+                ),
+                "{decl}"
+            );
+        }
     }
 
     #[test]
