@@ -50,6 +50,7 @@ pub mod app;
 pub mod audit;
 pub mod cli;
 pub mod config;
+pub mod libxml2;
 pub mod mapping;
 pub mod model;
 pub mod percent;

@@ -16,7 +16,7 @@
 //! Compiled stylesheets are not `Send`: compiled per thread on first use, like schemas.
 
 use std::cell::RefCell;
-use std::ffi::{c_char, c_int, c_void, CString};
+use std::ffi::{c_int, c_void, CString};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::{Arc, Weak};
@@ -24,8 +24,8 @@ use std::sync::{Arc, Weak};
 use libxslt::bindings as x;
 
 use super::Failure;
+use crate::libxml2::{self, Document, Options, ParseError};
 use crate::problem::{Problem, Problems};
-use crate::schema::ffi::{self, Doc};
 
 /// The accesses a mapping's stylesheet is refused (`xsltSecurityOption`, `security.h`):
 /// all of them.
@@ -86,29 +86,18 @@ impl Stylesheet {
         }) {
             return Ok(c);
         }
-        ffi::init();
         let src = &self.inner;
-        let url = CString::new(ffi::location(&src.path)).map_err(|_| "bad path".to_string())?;
-        let len = c_int::try_from(src.text.len()).map_err(|_| "stylesheet too large")?;
-        // Trusted file: entities allowed, network never (the loader refuses it too).
-        // SAFETY: `text` and `url` outlive the call; the length is the buffer's.
-        let doc = unsafe {
-            x::xmlReadMemory(
-                src.text.as_ptr() as *const c_char,
-                len,
-                url.as_ptr(),
-                std::ptr::null(),
-                x::xmlParserOption_XML_PARSE_NONET as c_int,
-            )
+        let url = CString::new(libxml2::location(&src.path)).map_err(|_| "bad path".to_string())?;
+        let doc = match Document::parse_at(&src.text, &url, &Options::TRUSTED_FILE) {
+            Ok(doc) => doc.into_raw(),
+            Err(ParseError::TooLarge) => return Err("stylesheet too large".into()),
+            Err(_) => return Err("the stylesheet is not well-formed XML".into()),
         };
-        if doc.is_null() {
-            return Err("the stylesheet is not well-formed XML".into());
-        }
         // SAFETY: `doc` is a live document; on success the stylesheet owns it.
         let style = unsafe { x::xsltParseStylesheetDoc(doc) };
         if style.is_null() {
             // SAFETY: on failure libxslt leaves the document with us, to free once.
-            drop(unsafe { Doc::from_raw(doc) });
+            drop(unsafe { Document::from_raw(doc) });
             return Err(
                 "not a valid XSLT 1.0 stylesheet (see the log for libxslt's reason)".into(),
             );
@@ -126,7 +115,8 @@ impl Stylesheet {
     /// `xsl:output` says.
     pub fn transform(&self, input: &[u8]) -> Result<Vec<u8>, Failure> {
         let style = self.compiled().map_err(Failure::Input)?;
-        let doc = Doc::parse(input).map_err(Failure::Input)?;
+        let doc =
+            Document::parse(input, &Options::PAYLOAD).map_err(|e| Failure::Input(e.to_string()))?;
         // Declared in this order so that the context is freed first, then the prefs.
         let sec = SecurityPrefs::forbid_all()?;
         let ctxt = TransformContext::new(&style, &doc)?;
@@ -155,7 +145,7 @@ impl Stylesheet {
             });
         }
         // SAFETY: a non-null result document is the caller's to free.
-        let result = unsafe { Doc::from_raw(result) };
+        let result = unsafe { Document::from_raw(result) };
         let mut out: *mut x::xmlChar = std::ptr::null_mut();
         let mut len: c_int = 0;
         // SAFETY: `result` and `style` are live; libxslt allocates `out` with xmlMalloc.
@@ -166,7 +156,7 @@ impl Stylesheet {
         // SAFETY: libxslt wrote `len` bytes at `out`; copied before it is freed below.
         let bytes = unsafe { std::slice::from_raw_parts(out, len.max(0) as usize) }.to_vec();
         // SAFETY: `out` came from xmlMalloc and is freed once.
-        unsafe { ffi::xml_free(out as *mut c_void) };
+        unsafe { libxml2::xml_free(out as *mut c_void) };
         Ok(bytes)
     }
 }
@@ -176,7 +166,7 @@ impl Stylesheet {
 struct TransformContext(x::xsltTransformContextPtr);
 
 impl TransformContext {
-    fn new(style: &Compiled, doc: &Doc) -> Result<Self, Failure> {
+    fn new(style: &Compiled, doc: &Document) -> Result<Self, Failure> {
         // SAFETY: both are live for the context's whole life (the caller holds them past
         // the guard's drop); libxslt returns null on allocation failure.
         let ctxt = unsafe { x::xsltNewTransformContext(style.0, doc.as_ptr()) };
@@ -246,7 +236,7 @@ mod tests {
         std::fs::write(&secret, "<s>do-not-leak</s>").unwrap();
         let body = format!(
             r#"<xsl:copy-of select="document('{}')"/>"#,
-            ffi::location(&secret)
+            libxml2::location(&secret)
         );
         // Refused by the security preferences: the transform stops, nothing is read.
         match sheet(dir.path(), &body).transform(b"<a/>") {

@@ -14,9 +14,9 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use super::dtd;
-use super::ffi;
 use super::rpc;
 use super::set::SchemaSet;
+use crate::libxml2;
 use crate::problem::Problems;
 use crate::wsdl::{Contract, DocumentKind};
 
@@ -24,7 +24,7 @@ impl SchemaSet {
     /// Compiles the contract's XSD documents, its inline schemas and the rpc wrappers of
     /// its rpc-style operations.
     pub fn compile_contract(contract: &Contract) -> Result<SchemaSet, Problems> {
-        ffi::init();
+        libxml2::init();
         let id = SchemaSet::next_id();
         let docs = &contract.documents;
         let doc_uri = |i: usize| {
@@ -47,7 +47,7 @@ impl SchemaSet {
         let mut origins: BTreeMap<String, (PathBuf, usize)> = BTreeMap::new();
         let mut by_ns: BTreeMap<String, Vec<String>> = BTreeMap::new();
         let mut serve = |uri: String, text: Vec<u8>, ns: &str, origin: Option<(PathBuf, usize)>| {
-            ffi::serve_memory(&uri, &String::from_utf8_lossy(&text));
+            libxml2::serve_memory(&uri, &String::from_utf8_lossy(&text));
             served.push(uri.clone());
             if let Some(o) = origin {
                 origins.insert(uri.clone(), o);

@@ -20,8 +20,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use super::dtd;
-use super::ffi::{self, Compiled, Diagnostic, Doc};
+use super::ffi::Compiled;
 use super::tree::Tree;
+use crate::libxml2::{self, Diagnostic, Document, Options};
 use crate::problem::{Problem, Problems};
 use crate::xml::escape::text as esc;
 use crate::xml::{ns, QName};
@@ -57,7 +58,7 @@ impl std::fmt::Debug for SchemaSet {
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        ffi::forget(&self.served);
+        libxml2::forget(&self.served);
     }
 }
 
@@ -78,9 +79,9 @@ impl SchemaSet {
         inline_schemas_from: &[PathBuf],
         catalog: &[(String, PathBuf)],
     ) -> Result<SchemaSet, Problems> {
-        ffi::init();
+        libxml2::init();
         for (url, path) in catalog {
-            ffi::serve_file(url, path);
+            libxml2::serve_file(url, path);
         }
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
         let mut problems = Vec::new();
@@ -116,11 +117,11 @@ impl SchemaSet {
                 Ok(t) => {
                     let tns = t.root().attr("targetNamespace").unwrap_or("").to_string();
                     let location = match expanded {
-                        Cow::Borrowed(_) => ffi::location(f),
+                        Cow::Borrowed(_) => libxml2::location(f),
                         Cow::Owned(copy) => {
                             let dir = f.parent().unwrap_or(Path::new("."));
                             let uri = format!("lienthong-mem:/{id}/file-{k}.xsd");
-                            ffi::serve_memory(&uri, &absolute_locations(&t, 0, dir, copy));
+                            libxml2::serve_memory(&uri, &absolute_locations(&t, 0, dir, copy));
                             served.push(uri.clone());
                             origins.insert(uri.clone(), (f.clone(), 1));
                             uri
@@ -145,7 +146,7 @@ impl SchemaSet {
                     for s in schemas {
                         n += 1;
                         let uri = format!("lienthong-mem:/{id}/inline-{n}.xsd");
-                        ffi::serve_memory(&uri, &s.text);
+                        libxml2::serve_memory(&uri, &s.text);
                         served.push(uri.clone());
                         origins.insert(uri.clone(), (w.clone(), s.line));
                         by_ns.entry(s.target_ns).or_default().push(uri);
@@ -154,7 +155,7 @@ impl SchemaSet {
             }
         }
         if !problems.is_empty() {
-            ffi::forget(&served);
+            libxml2::forget(&served);
             return Err(Problems(problems));
         }
         Self::assemble(id, by_ns, served, origins)
@@ -206,7 +207,7 @@ impl SchemaSet {
                     agg.push_str(&format!("<xs:include schemaLocation=\"{}\"/>", esc(l)));
                 }
                 agg.push_str("</xs:schema>");
-                ffi::serve_memory(&uri, &agg);
+                libxml2::serve_memory(&uri, &agg);
                 served.push(uri.clone());
                 uri
             };
@@ -219,7 +220,7 @@ impl SchemaSet {
         }
         wrapper.push_str("</xs:schema>");
         let wrapper_uri = format!("lienthong-mem:/{id}/set.xsd");
-        ffi::serve_memory(&wrapper_uri, &wrapper);
+        libxml2::serve_memory(&wrapper_uri, &wrapper);
         served.push(wrapper_uri.clone());
 
         // Compiled once, now: every problem is reported at load time, and no request ever
@@ -277,18 +278,21 @@ impl SchemaSet {
         {
             return Ok(());
         }
-        let doc = Doc::parse(payload).map_err(|e| vec![e])?;
+        let doc = Document::parse(payload, &Options::PAYLOAD).map_err(|e| vec![e.to_string()])?;
         self.validate_doc(&doc, expected_root, first_line)
     }
 
     fn validate_doc(
         &self,
-        doc: &Doc,
+        doc: &Document,
         expected_root: Option<&QName>,
         first_line: usize,
     ) -> Result<(), Vec<String>> {
         if let Some(want) = expected_root {
-            let (ns, local) = doc.root().unwrap_or_default();
+            let (ns, local) = doc
+                .root()
+                .map(|r| (r.ns().to_string(), r.local().to_string()))
+                .unwrap_or_default();
             if !want.is(&ns, &local) {
                 return Err(vec![format!(
                     "/: expected root element {want}, found {}",
@@ -349,7 +353,7 @@ impl Inner {
                             },
                         },
                         Some(f) => Problem {
-                            file: ffi::path_of(f),
+                            file: libxml2::path_of(f),
                             line: d.line,
                             reason,
                         },
@@ -444,7 +448,7 @@ fn absolute_locations(tree: &Tree, idx: usize, dir: &Path, mut text: String) -> 
         if loc.contains(':') || loc.starts_with('/') {
             continue;
         }
-        let abs = ffi::location(&dir.join(&loc));
+        let abs = libxml2::location(&dir.join(&loc));
         for q in ['"', '\''] {
             text = text.replace(
                 &format!("schemaLocation={q}{loc}{q}"),
@@ -543,7 +547,7 @@ mod tests {
         let compiled = set.compiled().unwrap();
         assert!(compiled.stream_valid(HO_SO.as_bytes()));
         let bad = HO_SO.replace("01/03/2024", "2024-03-01T99");
-        let doc = Doc::parse(bad.as_bytes()).unwrap();
+        let doc = Document::parse(bad.as_bytes(), &Options::PAYLOAD).unwrap();
         assert!(!compiled.validate(&doc).is_empty());
         assert!(!compiled.stream_valid(bad.as_bytes()));
         assert!(!compiled.stream_valid(b"<h:HoSo xmlns:h=\"urn:mot-cua-huyen:ho-so:1\">"));

@@ -15,7 +15,7 @@ use foreign_types::ForeignTypeRef;
 use openssl::pkey::{HasPublic, PKeyRef};
 use xmlsec::bindings as xs;
 
-use super::dom::{Doc, Elem};
+use crate::libxml2::{Document, Elem};
 
 extern "C" {
     /// xmlsec/errors.h: replaces the callback that prints every error on stderr.
@@ -45,7 +45,8 @@ thread_local! {
     static LAST_ERROR: RefCell<Option<String>> = const { RefCell::new(None) };
 }
 
-/// Initialises libxml2 and libxmlsec1 (OpenSSL backend) once per process.
+/// Initialises libxml2 (the shared `crate::libxml2::init`: parser, entity loader) and then
+/// libxmlsec1 (OpenSSL backend), once per process.
 ///
 /// docs/LIBRARIES.md, "Library objects stay on one thread": the libraries' global init must
 /// run once, before any worker thread uses them; `Engine::load` calls this on the main thread.
@@ -55,7 +56,7 @@ pub fn init() {
     // gives: libxml2, xmlsec, the crypto app, the crypto engine; the callback is a plain
     // function valid for the whole process.
     INIT.call_once(|| unsafe {
-        libxml::bindings::xmlInitParser();
+        crate::libxml2::init();
         assert!(xs::xmlSecInit() >= 0, "libxmlsec1 failed to initialise");
         assert!(
             xs::xmlSecOpenSSLAppInit(ptr::null()) >= 0,
@@ -242,7 +243,7 @@ pub enum Status {
 /// frees the document first.
 pub struct DsigCtx<'d> {
     ptr: xs::xmlSecDSigCtxPtr,
-    _doc: PhantomData<&'d Doc>,
+    _doc: PhantomData<&'d Document>,
 }
 
 impl<'d> DsigCtx<'d> {

@@ -7,9 +7,9 @@
 //! XPointer (wrapping and denial of service), no HMAC (CVE-2009-0217).
 
 use super::config::{DIGEST_ALGORITHMS, SIGNATURE_ALGORITHMS};
-use super::dom::Elem;
 use super::ffi::{DigestAlg, SigAlg};
 use super::WssError;
+use crate::libxml2::Elem;
 use crate::xml::ns;
 
 pub const EXC_C14N: &str = "http://www.w3.org/2001/10/xml-exc-c14n#";

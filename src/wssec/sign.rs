@@ -21,6 +21,7 @@ use super::ffi::{DigestAlg, DsigCtx, Key, SigAlg};
 use super::policy::EXC_C14N;
 use super::token::{BASE64, X509V3};
 use super::WssError;
+use crate::libxml2::Elem;
 use crate::model::SoapVersion;
 use crate::soap::envelope::{self, Envelope};
 use crate::xml::limits::XmlLimits;
@@ -231,13 +232,13 @@ impl Signer {
             if e.is(ns::DS, "Signature") {
                 signature = Some(e);
             } else {
-                doc.register_id(e).map_err(|e| fail(e.to_string()))?;
+                dom::register_id(&doc, e).map_err(|e| fail(e.to_string()))?;
             }
         }
-        doc.register_id(body).map_err(|e| fail(e.to_string()))?;
+        dom::register_id(&doc, body).map_err(|e| fail(e.to_string()))?;
         for h in header.children().skip(1) {
             if h.is(ns::LIENTHONG, "Exchange") {
-                doc.register_id(h).map_err(|e| fail(e.to_string()))?;
+                dom::register_id(&doc, h).map_err(|e| fail(e.to_string()))?;
             }
         }
         let signature = signature.ok_or_else(|| fail("template lost".into()))?;
@@ -255,7 +256,7 @@ impl Signer {
 /// parses to the very tree that was signed: the rest of the bytes are unchanged and the
 /// values are base64 text, which needs no escaping. Anything else in a value (never
 /// written by libxmlsec1) returns `None`, and the caller serialises the tree instead.
-fn splice_values(bytes: &[u8], holes: &[usize], signature: dom::Elem<'_>) -> Option<Vec<u8>> {
+fn splice_values(bytes: &[u8], holes: &[usize], signature: Elem<'_>) -> Option<Vec<u8>> {
     let mut parts = signature.children();
     let signed_info = parts.next()?;
     let mut values: Vec<String> = signed_info
@@ -290,7 +291,7 @@ impl Signer {
     pub fn sign_template(&self, document: &[u8]) -> Result<Vec<u8>, WssError> {
         let fail = |m: String| WssError::Signing(m);
         let doc = dom::parse(document).map_err(|e| fail(e.to_string()))?;
-        doc.index_ids().map_err(|e| fail(e.to_string()))?;
+        dom::index_ids(&doc).map_err(|e| fail(e.to_string()))?;
         let root = doc.root().ok_or_else(|| fail("empty document".into()))?;
         let signature = find_first(root, ns::DS, "Signature")
             .ok_or_else(|| fail("no ds:Signature template".into()))?;
@@ -317,7 +318,7 @@ impl Signer {
 }
 
 /// Depth-first search with an explicit stack.
-fn find_first<'d>(root: dom::Elem<'d>, ns_uri: &str, local: &str) -> Option<dom::Elem<'d>> {
+fn find_first<'d>(root: Elem<'d>, ns_uri: &str, local: &str) -> Option<Elem<'d>> {
     let mut stack = vec![root];
     while let Some(e) = stack.pop() {
         if e.is(ns_uri, local) {

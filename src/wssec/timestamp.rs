@@ -9,8 +9,8 @@
 
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 
-use super::dom::Elem;
 use super::WssError;
+use crate::libxml2::Elem;
 use crate::xml::ns;
 
 /// The window a checked Timestamp establishes.

@@ -12,9 +12,10 @@
 use base64::Engine as _;
 use openssl::x509::X509;
 
-use super::dom::{Elem, Ids};
+use super::dom::Ids;
 use super::trust::TrustStore;
 use super::WssError;
+use crate::libxml2::Elem;
 use crate::xml::ns;
 
 pub const X509V3: &str =

@@ -8,13 +8,14 @@ use chrono::{DateTime, Utc};
 use openssl::hash::{hash, MessageDigest};
 use openssl::x509::X509;
 
-use super::dom::{self, DomError, Elem};
+use super::dom::{self, DomError};
 use super::ffi::{DsigCtx, Key, Status};
 use super::policy::{self, Allowed};
 use super::timestamp::{self, Rules};
 use super::token;
 use super::trust::{CertIdentity, TrustStore};
 use super::WssError;
+use crate::libxml2::Elem;
 use crate::model::SoapVersion;
 use crate::xml::{ns, QName};
 
@@ -82,7 +83,7 @@ pub fn verify(
     signed_headers: &[(String, String)],
 ) -> Result<Checked, WssError> {
     let doc = dom::parse(bytes)?;
-    let ids = doc.index_ids()?;
+    let ids = dom::index_ids(&doc)?;
 
     // R6: Envelope = optional Header, then exactly one Body, nothing else.
     let env_ns = version.envelope_ns();
