@@ -5,11 +5,12 @@ use std::ffi::{c_char, c_int, CStr};
 use libxml::bindings as x;
 
 use super::{Collector, Diagnostic, Elem};
+use crate::xml::dtd::declares_dtd;
 
 /// What a parse does about a document type declaration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Dtd {
-    /// Refused on the bytes before libxml2 sees them ([`declares_dtd`]), and again on the
+    /// Refused on the bytes before libxml2 sees them (`xml::dtd::declares_dtd`), and again on the
     /// tree: libxml2 then never even reads an entity declaration.
     RefusedBeforeParse,
     /// Refused on the tree only: the caller's byte scan (quick-xml, `[limits]`) has
@@ -206,21 +207,6 @@ impl Drop for Document {
         // outlives a borrow of `self` (`Elem<'d>`, `DsigCtx<'d>`).
         unsafe { x::xmlFreeDoc(self.0) }
     }
-}
-
-/// The one DTD scan on bytes: `<!DOCTYPE` or `<!ENTITY` anywhere (markup only: in text `<`
-/// is always escaped), refused before libxml2 reads a declaration (docs/SECURITY.md, R4
-/// "Nothing declared, nothing fetched").
-pub fn declares_dtd(bytes: &[u8]) -> bool {
-    let mut rest = bytes;
-    while let Some(i) = rest.iter().position(|&b| b == b'<') {
-        let tail = &rest[i + 1..];
-        if tail.starts_with(b"!DOCTYPE") || tail.starts_with(b"!ENTITY") {
-            return true;
-        }
-        rest = tail;
-    }
-    false
 }
 
 #[cfg(test)]

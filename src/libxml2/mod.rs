@@ -18,7 +18,7 @@ use std::sync::Once;
 use libxml::bindings as x;
 
 pub use diag::{Collector, Diagnostic};
-pub use document::{declares_dtd, Document, Options, ParseError};
+pub use document::{Document, Options, ParseError};
 pub use loader::{forget, location, path_of, serve_file, serve_memory};
 pub use tree::Elem;
 

@@ -10,6 +10,8 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
+use crate::xml::dtd::entity_declarations;
+
 /// Nesting of entity references inside entity values; beyond this is a loop or a bomb.
 const MAX_DEPTH: usize = 8;
 /// Most bytes expansion may produce (entity "billion laughs" stops here).
@@ -21,7 +23,7 @@ pub fn expand_internal(text: &str) -> Result<Cow<'_, str>, String> {
         return Ok(Cow::Borrowed(text));
     };
     let end = doctype_end(text, start).ok_or("unterminated DOCTYPE")?;
-    let entities = declarations(&text[start..end]);
+    let entities = entity_declarations(&text[start..end]);
     let mut out = String::with_capacity(text.len());
     out.push_str(&text[..start]);
     out.extend(std::iter::repeat_n(
@@ -85,42 +87,6 @@ fn doctype_end(text: &str, start: usize) -> Option<usize> {
         i += 1;
     }
     None
-}
-
-/// General entities of the subset: name -> literal value, `None` for an external one.
-fn declarations(doctype: &str) -> HashMap<String, Option<String>> {
-    let mut out = HashMap::new();
-    let mut rest = doctype;
-    while let Some(i) = rest.find("<!") {
-        rest = &rest[i..];
-        if rest.starts_with("<!--") {
-            rest = rest.find("-->").map_or("", |j| &rest[j + 3..]);
-            continue;
-        }
-        let Some(decl) = rest.strip_prefix("<!ENTITY") else {
-            rest = &rest[2..];
-            continue;
-        };
-        rest = decl;
-        let words = decl.trim_start();
-        if words.starts_with('%') {
-            continue; // parameter entity: only meaningful inside the DTD
-        }
-        let name_end = words
-            .find(|c: char| c.is_whitespace())
-            .unwrap_or(words.len());
-        let name = words[..name_end].to_string();
-        let value_part = words[name_end..].trim_start();
-        let value = match value_part.chars().next() {
-            Some(q @ ('"' | '\'')) => value_part[1..]
-                .find(q)
-                .map(|j| value_part[1..1 + j].to_string()),
-            _ => None,
-        };
-        // XML 1.0 §4.2: the first declaration of an entity is binding.
-        out.entry(name).or_insert(value);
-    }
-    out
 }
 
 /// Copies `text`, expanding internal entity references outside comments and CDATA.

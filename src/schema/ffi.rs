@@ -124,7 +124,7 @@ impl Compiled {
         let Ok(len) = c_int::try_from(bytes.len()) else {
             return false;
         };
-        if libxml2::declares_dtd(bytes) {
+        if crate::xml::dtd::declares_dtd(bytes) {
             return false;
         }
         let Some(vctxt) = ValidCtxt::new(self.schema) else {

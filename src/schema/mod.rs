@@ -6,8 +6,8 @@
 //! - [`contract`]: a contract's set, from the documents the WSDL layer rendered, with
 //!   generated wrappers for rpc/literal operations ([`rpc`]).
 //! - [`dtd`]: a trusted schema file's internal DTD subset, expanded away.
-//! - [`ffi`]: the thin libxml2 layer (no-network loader, errors with node paths, hardened
-//!   payload parser).
+//! - [`ffi`]: compiled schemas and validation over the shared `crate::libxml2` wrapper
+//!   (which holds the no-network loader, the error collector and the payload parser).
 //! - [`tree`]: a small namespace-resolved element tree used by mappings and the XSD model.
 //! - [`model`]: the element/type structure of an XSD, for the mapping checker.
 

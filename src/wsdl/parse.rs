@@ -891,22 +891,7 @@ impl<'i> Walker<'i> {
     /// resolve; external entities (SYSTEM/PUBLIC) are recorded as not expandable.
     fn doctype(&mut self, d: &quick_xml::events::BytesText<'_>) {
         let text = String::from_utf8_lossy(d.as_ref().as_bytes()).into_owned();
-        let mut rest = text.as_str();
-        while let Some(i) = rest.find("<!ENTITY") {
-            rest = &rest[i + "<!ENTITY".len()..];
-            let mut words = rest.trim_start();
-            if words.starts_with('%') {
-                continue; // parameter entity: only meaningful inside the DTD
-            }
-            let name_end = words
-                .find(|c: char| c.is_whitespace())
-                .unwrap_or(words.len());
-            let name = words[..name_end].to_string();
-            words = words[name_end..].trim_start();
-            let value = match words.chars().next() {
-                Some(q @ ('"' | '\'')) => words[1..].find(q).map(|j| words[1..1 + j].to_string()),
-                _ => None,
-            };
+        for (name, value) in crate::xml::dtd::entity_declarations(&text) {
             self.entities.entry(name).or_insert(value);
         }
     }

@@ -2,6 +2,7 @@
 //! message parser enforces, the well-formedness rules it checks itself, and escaping for
 //! text written into XML we produce.
 
+pub mod dtd;
 pub mod escape;
 pub mod limits;
 pub mod ns;
