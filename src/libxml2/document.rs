@@ -10,8 +10,8 @@ use crate::xml::dtd::declares_dtd;
 /// What a parse does about a document type declaration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Dtd {
-    /// Refused on the bytes before libxml2 sees them (`xml::dtd::declares_dtd`), and again on the
-    /// tree: libxml2 then never even reads an entity declaration.
+    /// Refused on the bytes before libxml2 sees them (`xml::dtd::declares_dtd`), and again
+    /// on the tree: libxml2 then never even reads an entity declaration.
     RefusedBeforeParse,
     /// Refused on the tree only: the caller's byte scan (quick-xml, `[limits]`) has
     /// already refused DOCTYPE, and a byte scan here would also refuse `<!DOCTYPE` written
