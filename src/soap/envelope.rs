@@ -324,19 +324,9 @@ pub fn parse(
                 // does not allow directly in Envelope, Header or Body unless it is white
                 // space, as for literal text below.
                 if stack.is_empty() {
-                    return Err(EnvelopeError::Malformed(
-                        "text outside the root element".into(),
-                    ));
+                    return Err(text_outside_the_root());
                 }
-                if matches!(
-                    stack.last(),
-                    Some((Slot::Envelope | Slot::Header | Slot::Body, _))
-                ) && !ch.is_some_and(|c| c.is_ascii_whitespace())
-                {
-                    return Err(EnvelopeError::NotAnEnvelope(
-                        "text directly inside Envelope, Header or Body".into(),
-                    ));
-                }
+                character_data_placed(&stack, ch.is_some_and(|c| c.is_ascii_whitespace()))?;
             }
             Event::Text(t) => {
                 if t.len() > limits.max_value_bytes {
@@ -350,20 +340,11 @@ pub fn parse(
                         "`]]>` in text outside a CDATA section".into(),
                     ));
                 }
-                if stack.is_empty() && !t.bytes().all(|b| b.is_ascii_whitespace()) {
-                    return Err(EnvelopeError::Malformed(
-                        "text outside the root element".into(),
-                    ));
+                let white = t.bytes().all(|b| b.is_ascii_whitespace());
+                if stack.is_empty() && !white {
+                    return Err(text_outside_the_root());
                 }
-                if matches!(
-                    stack.last(),
-                    Some((Slot::Envelope | Slot::Header | Slot::Body, _))
-                ) && !t.bytes().all(|b| b.is_ascii_whitespace())
-                {
-                    return Err(EnvelopeError::NotAnEnvelope(
-                        "text directly inside Envelope, Header or Body".into(),
-                    ));
-                }
+                character_data_placed(&stack, white)?;
             }
             Event::CData(c) => {
                 if c.len() > limits.max_value_bytes {
@@ -752,6 +733,25 @@ fn undeclared(prefix: &str) -> EnvelopeError {
 fn bad_name(what: &str, name: &str) -> EnvelopeError {
     let shown: String = name.chars().take(64).collect();
     EnvelopeError::Malformed(format!("`{shown}` is not a valid {what} name"))
+}
+
+fn text_outside_the_root() -> EnvelopeError {
+    EnvelopeError::Malformed("text outside the root element".into())
+}
+
+/// SOAP allows only white space as character data directly in Envelope, Header or Body.
+fn character_data_placed(stack: &[(Slot, usize)], white: bool) -> Result<(), EnvelopeError> {
+    if !white
+        && matches!(
+            stack.last(),
+            Some((Slot::Envelope | Slot::Header | Slot::Body, _))
+        )
+    {
+        return Err(EnvelopeError::NotAnEnvelope(
+            "text directly inside Envelope, Header or Body".into(),
+        ));
+    }
+    Ok(())
 }
 
 fn bad_char_ref(body: &str) -> EnvelopeError {
