@@ -70,7 +70,7 @@ fn exchange(i: usize, request: &Message, response: &Message) -> ExchangeRecord {
     r.service = Some("ho-tich".into());
     r.operation = Some("TraCuuKhaiSinh".into());
     r.provider_endpoint = Some("http://127.0.0.1:9100/ho-tich".into());
-    r.soap_version = Some("1.1".into());
+    r.soap_version = Some(lienthong::model::SoapVersion::V11);
     r.outcome = Outcome::Accepted;
     r.http_status = 200;
     r.request_in = Some(request.clone());

@@ -5,8 +5,8 @@
 //! Every exchange runs the stages of [`pipeline`] in this order, each a module of its own:
 //!
 //! ```text
-//! receive -> envelope -> dispatch -> verify -> authorise -> validate -> map -> headers
-//!         -> sign -> replay -> forward -> (validate, map, sign the answer) -> audit -> respond
+//! receive -> envelope -> dispatch -> verify -> replay -> authorise -> validate -> map
+//!         -> headers -> sign -> forward -> (validate, map, sign the answer) -> audit -> respond
 //! ```
 //!
 //! `docs/DESIGN.md` draws it with what each stage checks, and gives the module map and

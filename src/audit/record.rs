@@ -38,8 +38,7 @@ pub struct ExchangeRecord {
     pub service: Option<String>,
     pub operation: Option<String>,
     pub provider_endpoint: Option<String>,
-    /// "1.1" or "1.2".
-    pub soap_version: Option<String>,
+    pub soap_version: Option<crate::model::SoapVersion>,
     pub outcome: Outcome,
     /// `faultcode` as SOAP 1.1 spells it (`Client`, `wsse:FailedCheck`, ...).
     pub fault_code: Option<String>,

@@ -158,7 +158,7 @@ impl Record {
             service: rec.service,
             operation: rec.operation,
             provider_endpoint: rec.provider_endpoint,
-            soap_version: rec.soap_version,
+            soap_version: rec.soap_version.map(|v| v.label().to_string()),
             outcome: rec.outcome.as_str().to_string(),
             fault_code: rec.fault_code,
             fault_reason: rec.fault_reason,

@@ -99,7 +99,7 @@ pub fn exchange(i: usize) -> ExchangeRecord {
     r.provider = Some("000.00.12.H38".into());
     r.service = Some("ho-tich".into());
     r.operation = Some("TraCuuKhaiSinh".into());
-    r.soap_version = Some("1.1".into());
+    r.soap_version = Some(crate::model::SoapVersion::V11);
     r.outcome = Outcome::Accepted;
     r.http_status = 200;
     let req = format!("<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\"><soap:Body><TraCuuKhaiSinh><SoDinhDanh>0380{i:08}</SoDinhDanh></TraCuuKhaiSinh></soap:Body></soap:Envelope>");

@@ -44,15 +44,18 @@ pub enum DispatchError {
     },
 }
 
-pub fn operation<'c>(
-    contract: &'c Contract,
+/// The operation called, as its index in `contract.operations` (the value that crosses to
+/// the answer's stages without cloning the operation).
+pub fn operation(
+    contract: &Contract,
     body_root: &QName,
     action: Option<&str>,
     version: SoapVersion,
-) -> Result<&'c Operation, DispatchError> {
-    let op = contract
-        .operation_by_root(body_root)
+) -> Result<usize, DispatchError> {
+    let index = contract
+        .index_by_root(body_root)
         .ok_or_else(|| DispatchError::UnknownOperation(body_root.to_string()))?;
+    let op: &Operation = &contract.operations[index];
     if let Some(action) = action {
         let tns = contract.target_namespace.as_str();
         if !op.is_named_by(action, tns) {
@@ -75,7 +78,7 @@ pub fn operation<'c>(
             version: version.label(),
         });
     }
-    Ok(op)
+    Ok(index)
 }
 
 #[cfg(test)]
@@ -113,7 +116,7 @@ mod tests {
     fn dispatch(root: &str, action: Option<&str>) -> Result<String, DispatchError> {
         let c = contract();
         operation(&c, &QName::new("urn:msg", root), action, SoapVersion::V11)
-            .map(|o| o.name.clone())
+            .map(|i| c.operations[i].name.clone())
     }
 
     #[test]

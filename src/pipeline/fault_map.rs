@@ -82,7 +82,7 @@ fn receive(r: &ReceiveError) -> Fault {
         }
         // RFC 9110 §15.5.16: the content type, its charset or the content coding is not
         // one accepted.
-        R::UnsupportedMediaType(_) | R::Charset(_) | R::UnsupportedEncoding(_) => {
+        R::UnsupportedMediaType { .. } | R::Charset(_) | R::UnsupportedEncoding(_) => {
             Fault::sender(r.to_string()).with_status(StatusCode::UNSUPPORTED_MEDIA_TYPE)
         }
         R::Read(_) | R::AmbiguousLength | R::BadGzip(_) => Fault::sender(r.to_string()),

@@ -7,10 +7,18 @@
 
 use bytes::Bytes;
 use http::header::{CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, TRANSFER_ENCODING};
-use http::HeaderMap;
+use http::{HeaderMap, Method, Request};
 use http_body_util::{BodyExt, Limited};
 
-use crate::model::SoapVersion;
+use crate::config::Limits;
+use crate::model::{AgencyCode, SoapVersion};
+
+/// HTTP header naming the consumer for services that accept unsigned calls.
+pub const CONSUMER_HEADER: &str = "x-lienthong-consumer";
+
+/// How much of a body with an unusable content type is read to guess the fault's version:
+/// enough for an XML declaration, comments and an Envelope start tag with its namespaces.
+const SNIFF_BYTES: usize = 4 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReceiveError {
@@ -19,9 +27,13 @@ pub enum ReceiveError {
     #[error("SOAP calls use POST")]
     MethodNotAllowed,
     #[error(
-        "content type `{0}` is not SOAP (text/xml for SOAP 1.1, application/soap+xml for SOAP 1.2)"
+        "content type `{content_type}` is not SOAP (text/xml for SOAP 1.1, application/soap+xml for SOAP 1.2)"
     )]
-    UnsupportedMediaType(String),
+    UnsupportedMediaType {
+        content_type: String,
+        /// The version the body's first bytes look like, to shape the fault after.
+        looks_like: Option<SoapVersion>,
+    },
     #[error("charset `{0}` is not accepted; send UTF-8")]
     Charset(String),
     #[error("the request body exceeds max_request_bytes ({limit} bytes)")]
@@ -42,6 +54,63 @@ pub enum ReceiveError {
     Read(String),
     #[error("the gateway is at its limit of concurrent exchanges; retry later")]
     Overloaded,
+}
+
+/// A request that passed the HTTP checks: the SOAP message and what the HTTP layer said of it.
+pub struct Received {
+    pub version: SoapVersion,
+    /// SOAPAction (1.1) or `action` (1.2), unquoted; it may confirm the operation only.
+    pub action: Option<String>,
+    /// The body, inflated if it came gzipped.
+    pub bytes: Bytes,
+    /// The consumer named in [`CONSUMER_HEADER`]: taken only by a service with
+    /// `dangerous_accept_unsigned`, for an unsigned request.
+    pub claimed: Option<AgencyCode>,
+}
+
+/// The whole stage: method, content type, coding, the body read and inflated under the caps.
+pub async fn request<B>(req: Request<B>, limits: &Limits) -> Result<Received, ReceiveError>
+where
+    B: hyper::body::Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    if req.method() != Method::POST {
+        return Err(ReceiveError::MethodNotAllowed);
+    }
+    let (parts, body) = req.into_parts();
+    let soap = match soap_http(&parts.headers) {
+        Ok(soap) => soap,
+        Err(ReceiveError::UnsupportedMediaType { content_type, .. }) => {
+            // The fault is shaped after the envelope, if the first bytes show one (a few
+            // KiB, read under the exchange's deadline).
+            let head = read_head(body, SNIFF_BYTES).await;
+            return Err(ReceiveError::UnsupportedMediaType {
+                content_type,
+                looks_like: Some(sniff_version(&head)),
+            });
+        }
+        Err(e) => return Err(e),
+    };
+    let coding = content_coding(&parts.headers)?;
+    let raw = read_body(&parts.headers, body, limits.max_request_bytes).await?;
+    let bytes = decode_body(
+        coding,
+        raw,
+        limits.max_request_bytes,
+        limits.max_inflate_ratio,
+    )
+    .await?;
+    let claimed = parts
+        .headers
+        .get(CONSUMER_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| AgencyCode::parse(v).ok());
+    Ok(Received {
+        version: soap.version,
+        action: soap.action,
+        bytes,
+        claimed,
+    })
 }
 
 /// What the HTTP layer says about the SOAP message.
@@ -82,9 +151,10 @@ pub fn soap_http(headers: &HeaderMap) -> Result<SoapHttp, ReceiveError> {
         "text/xml" => SoapVersion::V11,
         "application/soap+xml" => SoapVersion::V12,
         _ => {
-            return Err(ReceiveError::UnsupportedMediaType(
-                raw.chars().take(80).collect(),
-            ))
+            return Err(ReceiveError::UnsupportedMediaType {
+                content_type: raw.chars().take(80).collect(),
+                looks_like: None,
+            })
         }
     };
     if version == SoapVersion::V11 {
@@ -266,7 +336,7 @@ mod tests {
     fn refuses_other_types_and_charsets() {
         assert!(matches!(
             soap_http(&headers("application/json", None)),
-            Err(ReceiveError::UnsupportedMediaType(_))
+            Err(ReceiveError::UnsupportedMediaType { .. })
         ));
         assert!(matches!(
             soap_http(&headers("text/xml; charset=iso-8859-1", None)),

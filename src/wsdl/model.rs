@@ -228,7 +228,12 @@ pub struct Contract {
 
 impl Contract {
     pub fn operation_by_root(&self, root: &QName) -> Option<&Operation> {
-        self.operations.iter().find(|o| &o.request_root == root)
+        self.index_by_root(root).map(|i| &self.operations[i])
+    }
+
+    /// The index in [`Contract::operations`] of the operation whose request is `root`.
+    pub fn index_by_root(&self, root: &QName) -> Option<usize> {
+        self.operations.iter().position(|o| &o.request_root == root)
     }
 
     pub fn operation_by_action(&self, action: &str) -> Option<&Operation> {

@@ -218,6 +218,35 @@ fn a_timestamp_living_two_days_is_refused_by_the_lifetime_rule() {
     assert_eq!(gw.provider_calls(), 0);
 }
 
+#[test]
+fn a_replayed_capture_is_refused_as_a_replay_before_anything_else_is_checked() {
+    // The replay check runs straight after verification (docs/DESIGN.md, "The pipeline"):
+    // a capture the gateway refused for its payload is refused as a replay when sent
+    // again, before the XSD validation (or anything after it) is spent on it.
+    let gw = Gateway::start(|_| {});
+    let province = signer(&gw.data_dir(), PROVINCE);
+    let payload = without_comments(&example("ho-tich-TraCuuKhaiSinh"));
+    let close = payload.rfind("</").unwrap();
+    let invalid = Request {
+        payload: format!(
+            "{}<x:NotInTheSchema xmlns:x=\"urn:not-in-the-schema\"/>{}",
+            &payload[..close],
+            &payload[close..]
+        ),
+        ..Request::new()
+    };
+    let capture = invalid.sign(&province);
+    let first = post(gw.gateway.addr, &capture).text();
+    assert!(
+        first.contains("<faultcode>soap:Client</faultcode>"),
+        "{first}"
+    );
+    assert!(!first.contains("already received"), "{first}");
+    let again = assert_fault(&post(gw.gateway.addr, &capture), "wsse:InvalidSecurity");
+    assert!(again.contains("already received"), "{again}");
+    assert_eq!(gw.provider_calls(), 0);
+}
+
 /// Kills the gateway with SIGKILL (no shutdown of any kind) and starts it again on the same
 /// configuration and data directory.
 fn kill_9_and_restart(gw: &mut Gateway) {
