@@ -36,6 +36,7 @@ LAYERS = [
     ("contracts", ["wsdl"]),
     ("message layers", ["schema", "wssec", "audit"]),
     ("mapping", ["mapping"]),
+    ("transport", ["net"]),
     ("catalogue", ["registry"]),
     ("pipeline", ["pipeline"]),
     ("front ends", ["server", "web", "providers"]),

@@ -28,6 +28,7 @@
 //! - [`wssec`]: WS-Security through libxmlsec1: verify callers, sign what the gateway sends.
 //! - [`schema`]: XSD validation through libxml2.
 //! - [`mapping`]: translation between agencies' schemas (rules or XSLT).
+//! - [`net`]: transport: the forwarder to providers (pooled hyper client, TLS).
 //! - [`audit`]: the tamper-evident exchange log (SQLite or PostgreSQL through diesel).
 //! - [`server`]: listener, limits, graceful shutdown; [`target`]: what a request target
 //!   (method, path, query) asks for, a pure function; [`percent`]: the one percent decoder.
@@ -53,6 +54,7 @@ pub mod config;
 pub mod libxml2;
 pub mod mapping;
 pub mod model;
+pub mod net;
 pub mod percent;
 pub mod pipeline;
 pub mod problem;

@@ -9,9 +9,9 @@ use std::sync::{Arc, RwLock};
 
 use crate::audit::AuditLog;
 use crate::config::{Config, ServiceConfig};
+use crate::mapping::Mapped;
 use crate::mapping::{Mapping, MappingError};
-use crate::pipeline::forward::Forwarder;
-use crate::pipeline::map::Mapped;
+use crate::net::forward::Forwarder;
 use crate::problem::{Problem, Problems};
 use crate::schema::{Direction, SchemaSet, ValidationError};
 use crate::wsdl::{Catalog, Contract, Operation};

@@ -3,7 +3,7 @@
 
 use crate::audit::{AuditLog, SealKey};
 use crate::config::Config;
-use crate::pipeline::forward::{Forwarder, ProviderTls};
+use crate::net::forward::{Forwarder, ProviderTls};
 use crate::problem::{Problem, Problems};
 use crate::registry::{Catalogue, Gateway};
 use crate::wssec::Engine;

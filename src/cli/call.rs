@@ -10,7 +10,7 @@ use clap::Args;
 use crate::cli::Common;
 use crate::config::Config;
 use crate::model::{AgencyCode, ServiceName, SoapVersion};
-use crate::pipeline::forward::{Forwarder, ProviderTls};
+use crate::net::forward::{Forwarder, ProviderTls};
 use crate::soap::envelope;
 use crate::wssec::{pki, Engine, Expect, Signer};
 

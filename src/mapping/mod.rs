@@ -11,6 +11,13 @@
 //!
 //! A loaded [`Mapping`] always validates what it produces against the target schema.
 
+/// A payload after mapping, with the mapping's name and version for the audit record
+/// (`None` when the operation has no mapping and the payload went through as it was).
+pub struct Mapped {
+    pub payload: Vec<u8>,
+    pub mapping: Option<String>,
+}
+
 pub mod check;
 pub mod engine;
 pub mod file;

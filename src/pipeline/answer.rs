@@ -8,8 +8,8 @@ use crate::model::SoapVersion;
 use crate::registry::{Gateway, Service};
 use crate::soap::envelope;
 
-use super::forward::{ForwardError, ProviderAnswer};
 use super::{map, relay, sign, validate, PipelineError};
+use crate::net::forward::{ForwardError, ProviderAnswer};
 
 /// The answer to send.
 pub struct Answer {

@@ -9,7 +9,7 @@
 use http::StatusCode;
 
 use crate::mapping::{Failure, MappingError};
-use crate::pipeline::forward::ForwardError;
+use crate::net::forward::ForwardError;
 use crate::pipeline::headers::HeaderError;
 use crate::pipeline::receive::ReceiveError;
 use crate::pipeline::{DeadlineError, PipelineError};

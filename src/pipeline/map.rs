@@ -2,16 +2,10 @@
 //! service binds a mapping to the operation. Nothing half-mapped ever leaves: a mapping
 //! either yields a whole document or an error.
 
-use crate::mapping::MappingError;
+use crate::mapping::{Mapped, MappingError};
 use crate::registry::Service;
 use crate::schema::Direction;
 use crate::wsdl::Operation;
-
-/// A payload after mapping, with the mapping's name and version for the audit record.
-pub struct Mapped {
-    pub payload: Vec<u8>,
-    pub mapping: Option<String>,
-}
 
 pub fn request(
     service: &Service,

@@ -31,7 +31,6 @@ pub mod audit;
 pub mod authorise;
 pub mod dispatch;
 pub mod fault_map;
-pub mod forward;
 pub mod headers;
 pub mod inflate;
 pub mod map;
@@ -82,7 +81,7 @@ pub enum PipelineError {
     #[error(transparent)]
     Map(#[from] crate::mapping::MappingError),
     #[error(transparent)]
-    Forward(#[from] forward::ForwardError),
+    Forward(#[from] crate::net::forward::ForwardError),
     #[error(transparent)]
     Deadline(#[from] DeadlineError),
     #[error(transparent)]
