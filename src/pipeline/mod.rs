@@ -258,10 +258,10 @@ where
 
     let inline = task::answer_inline(provider.body.len(), policy);
     let (gw2, svc2, id) = (gw.clone(), service.clone(), rec.id.clone());
-    let answer = task::cpu(inline, move || {
+    let mut answer = task::cpu(inline, move || {
         answer::back(&gw2, &svc2, op, version, provider, &id)
     })
     .await?;
-    rec.response_mapping = answer.mapping.clone();
+    rec.response_mapping = answer.mapping.take();
     Ok(answer)
 }

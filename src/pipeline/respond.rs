@@ -60,18 +60,13 @@ pub async fn signed(
     if !sign || answer.signed {
         return answer;
     }
-    let engine = gw.security.clone();
     let Answer {
         version,
         status,
         envelope,
         ..
     } = answer;
-    let result = tokio::task::spawn_blocking(move || sign::answer(&engine, true, envelope))
-        .await
-        .map_err(|e| PipelineError::from(InternalError::from(e)))
-        .and_then(|r| r.map_err(PipelineError::from));
-    match result {
+    match on_pool(gw, envelope).await {
         Ok(envelope) => Answer {
             version,
             status,
@@ -85,6 +80,15 @@ pub async fn signed(
             answer
         }
     }
+}
+
+/// The gateway's signature on `envelope`, made on the blocking pool.
+async fn on_pool(gw: &Arc<Gateway>, envelope: Vec<u8>) -> Result<Vec<u8>, PipelineError> {
+    let engine = gw.security.clone();
+    tokio::task::spawn_blocking(move || sign::answer(&engine, true, envelope))
+        .await
+        .map_err(|e| PipelineError::from(InternalError::from(e)))?
+        .map_err(PipelineError::from)
 }
 
 /// Finishes the record, commits it, then answers; if the record cannot be kept the answer
@@ -121,16 +125,9 @@ pub async fn committed(
         let fault = Fault::from(&PipelineError::Audit(e));
         let rendered = fault.render(version, &id);
         // Signed like every answer when the key allows; a client verifies before it reads.
-        let body = if sign {
-            let engine = gw.security.clone();
-            let copy = rendered.clone();
-            tokio::task::spawn_blocking(move || sign::answer(&engine, true, copy))
-                .await
-                .ok()
-                .and_then(Result::ok)
-                .unwrap_or(rendered)
-        } else {
-            rendered
+        let body = match sign {
+            true => on_pool(gw, rendered.clone()).await.unwrap_or(rendered),
+            false => rendered,
         };
         return respond(version, fault.http_status(version), body, &id);
     }
